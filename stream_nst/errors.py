@@ -1,0 +1,33 @@
+"""The one exception family of stream-nst.
+
+Library code raises these and never prints or exits; :func:`stream_nst.cli.main`
+alone turns them into a one-line message and an exit code.
+"""
+
+from __future__ import annotations
+
+
+class StreamNSTError(Exception):
+    """Base class of every error stream-nst reports to a user (exit code 2)."""
+
+    exit_code: int = 2
+
+
+class UsageError(StreamNSTError):
+    """Bad command-line usage or an impossible combination of settings."""
+
+
+class InputError(StreamNSTError):
+    """An input (file, camera, stream, image) is missing, unreadable or unsupported."""
+
+
+class OutputError(StreamNSTError):
+    """The output cannot be written (exists without overwrite, directory missing, ...)."""
+
+
+class ModelError(StreamNSTError):
+    """A style model is unknown, corrupt or incompatible with this runtime."""
+
+
+class MissingDependencyError(StreamNSTError):
+    """An optional dependency (e.g. torch for training) is not installed."""
