@@ -1,0 +1,322 @@
+"""``stream-nst train`` and ``stream-nst gatys``: argument parsing and progress bars only.
+
+Flag defaults come from the settings dataclasses, so every default lives in one place.
+Errors are raised as :class:`stream_nst.errors.StreamNSTError`; ``stream_nst.cli.main`` maps
+them to messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from train_fast.artworks import Artwork, artwork_for
+from train_fast.errors import UsageError
+from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
+from train_fast.images import (
+    image_to_tensor,
+    preserve_colour,
+    read_image,
+    tensor_to_image,
+    write_image,
+)
+from train_fast.losses import LossWeights
+from train_fast.nets import ARCHITECTURES
+from train_fast.train import Trainer, TrainProgress, TrainSettings
+from train_fast.vgg import VGG_ENV_VAR, default_vgg_source, load_vgg_weights
+
+_LOSS = {f.name: f.default for f in fields(LossWeights)}
+_GATYS = {f.name: f.default for f in fields(GatysSettings)}
+_TRAIN = {f.name: f.default for f in fields(TrainSettings)}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--vgg",
+        default=None,
+        metavar="PATH",
+        help=f"VGG-19 weights: torchvision .pth, MatConvNet .mat or a TF.js/Keras "
+        f"model.json folder (default: ${VGG_ENV_VAR}, else torchvision's download)",
+    )
+    p.add_argument(
+        "--style-weight",
+        type=float,
+        default=_LOSS["style"],
+        help="weight of the Gram style loss (default %(default)s)",
+    )
+    p.add_argument(
+        "--content-weight",
+        type=float,
+        default=_LOSS["content"],
+        help="weight of the relu4_2 content loss (default %(default)s)",
+    )
+    p.add_argument(
+        "--tv-weight",
+        type=float,
+        default=_LOSS["tv"],
+        help="weight of total variation (default %(default)s)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _weights(args: argparse.Namespace) -> LossWeights:
+    return LossWeights(content=args.content_weight, style=args.style_weight, tv=args.tv_weight)
+
+
+def _bar(total: int, args: argparse.Namespace, desc: str) -> tqdm:
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="step",
+        disable=args.quiet or None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        initial=0,
+    )
+
+
+def _parse_style(values: Sequence[str]) -> tuple[list[Path], list[float]]:
+    """``STYLE[:WEIGHT]`` arguments → paths and mixing weights."""
+    paths, mix = [], []
+    for value in values:
+        path, _, weight = (
+            value.rpartition(":") if ":" in value and not Path(value).exists() else (value, "", "")
+        )
+        try:
+            mix.append(float(weight) if weight else 1.0)
+        except ValueError:
+            raise UsageError(f"bad style weight in {value!r} (use STYLE.jpg:0.5)") from None
+        paths.append(Path(path))
+    return paths, mix
+
+
+def gatys_main(argv: list[str]) -> int:
+    """``stream-nst gatys CONTENT STYLE [STYLE ...] -o OUT``: the original optimisation."""
+    p = _Parser(
+        prog="stream-nst gatys",
+        description="Stylise one image by optimising its pixels against the Gatys et al. "
+        "(2015) loss on VGG-19 (slow; the original algorithm).",
+    )
+    p.add_argument("content", type=Path, help="content image")
+    p.add_argument(
+        "styles", nargs="+", metavar="STYLE[:WEIGHT]", help="style image(s), optionally weighted"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image (.png/.jpg)")
+    p.add_argument(
+        "--size", type=int, default=256, help="long side of the result in px (default %(default)s)"
+    )
+    p.add_argument(
+        "--style-size",
+        type=int,
+        default=None,
+        help="long side of the style image(s) (default: --size)",
+    )
+    p.add_argument(
+        "--steps", type=int, default=_GATYS["steps"], help="optimiser steps (default %(default)s)"
+    )
+    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=_GATYS["optimizer"])
+    p.add_argument("--init", choices=("content", "noise"), default=_GATYS["init"])
+    p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _add_common(p)
+    args = p.parse_args(argv)
+    if args.output.exists() and not args.overwrite:
+        raise UsageError(f"{args.output} exists (use -y to overwrite)")
+    if args.size < 32:
+        raise UsageError("--size must be at least 32")
+    _set_threads(args.threads)
+    content_img = read_image(args.content, args.size)
+    paths, mix = _parse_style(args.styles)
+    styles = [image_to_tensor(read_image(s, args.style_size or args.size)) for s in paths]
+    vgg = load_vgg_weights(args.vgg or default_vgg_source())
+    settings = GatysSettings(
+        steps=args.steps, optimizer=args.optimizer, init=args.init, weights=_weights(args)
+    )
+    bar = _bar(args.steps, args, "gatys")
+    start = time.perf_counter()
+
+    def on_progress(ev: GatysProgress) -> None:
+        bar.update(1)
+        bar.set_postfix(style=f"{ev.losses['style']:.3f}", content=f"{ev.losses['content']:.3f}")
+
+    try:
+        out, losses = gatys_optimise(
+            image_to_tensor(content_img), styles, vgg, settings, mix, on_progress
+        )
+    finally:
+        bar.close()
+    result = tensor_to_image(out)
+    if args.preserve_color:
+        result = preserve_colour(result, content_img)
+    write_image(args.output, result)
+    if not args.quiet:
+        print(
+            f"wrote {args.output} in {time.perf_counter() - start:.0f} s "
+            f"(style {losses['style']:.3f}, content {losses['content']:.3f})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def train_main(argv: list[str]) -> int:
+    """``stream-nst train STYLE_IMAGE --name NAME -o MODELS_DIR``: train a real-time style."""
+    p = _Parser(
+        prog="stream-nst train",
+        description="Train a feed-forward style network on the Gatys loss (VGG-19) and "
+        "export it to MODELS_DIR/NAME.onnx. Interrupt any time: Ctrl-C saves a "
+        "checkpoint, --resume continues.",
+    )
+    p.add_argument("style_image", type=Path, help="the painting / style image")
+    p.add_argument("--name", required=True, help="style name: lowercase letters, digits, _")
+    p.add_argument(
+        "-o", "--output-dir", type=Path, default=Path("."), help="where NAME.onnx goes (default: .)"
+    )
+    p.add_argument("--content-dir", type=Path, required=True, help="folder of training photos")
+    p.add_argument(
+        "--arch",
+        choices=sorted(ARCHITECTURES),
+        default=_TRAIN["arch"],
+        help="network: rtnet (real-time, default) or johnson (Johnson et al. 2016)",
+    )
+    p.add_argument(
+        "--steps", type=int, default=_TRAIN["steps"], help="training steps (default %(default)s)"
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="wall-clock budget; stops and exports when spent",
+    )
+    p.add_argument(
+        "--size", type=int, default=_TRAIN["size"], help="training crop in px (default %(default)s)"
+    )
+    p.add_argument(
+        "--style-size",
+        type=int,
+        default=_TRAIN["style_size"],
+        help="style image long side (default %(default)s)",
+    )
+    p.add_argument(
+        "--batch", type=int, default=_TRAIN["batch"], help="crops per step (default %(default)s)"
+    )
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=_TRAIN["learning_rate"],
+        help="Adam learning rate (default %(default)s)",
+    )
+    p.add_argument(
+        "--stability-weight",
+        type=float,
+        default=_TRAIN["stability_weight"],
+        help="weight of the noise-stability loss for steadier video (default %(default)s)",
+    )
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the checkpoint in --work-dir"
+    )
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="checkpoints and previews (default: ~/.cache/stream-nst/train/NAME)",
+    )
+    p.add_argument("--checkpoint-minutes", type=float, default=_TRAIN["checkpoint_minutes"])
+    p.add_argument("--artwork-title", default=None, help="artwork title for the metadata")
+    p.add_argument("--artist", default=None, help="artist for the metadata")
+    p.add_argument("--licence", default=None, help="artwork licence status for the metadata")
+    p.add_argument("--fp16", action="store_true", help="also write NAME.fp16.onnx for GPUs")
+    p.add_argument("--seed", type=int, default=_TRAIN["seed"])
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _add_common(p)
+    args = p.parse_args(argv)
+    known = artwork_for(args.style_image.stem)
+    artwork = Artwork(
+        args.artwork_title or known.title,
+        args.artist or known.artist,
+        args.licence or known.licence,
+    )
+    if not args.style_image.is_file():
+        raise UsageError(f"style image not found: {args.style_image}")
+    settings = TrainSettings(
+        style_image=args.style_image,
+        name=args.name,
+        content_dir=args.content_dir,
+        out_dir=args.output_dir,
+        artwork=artwork,
+        arch=args.arch,
+        steps=args.steps,
+        size=args.size,
+        style_size=args.style_size,
+        batch=args.batch,
+        learning_rate=args.lr,
+        weights=_weights(args),
+        stability_weight=args.stability_weight,
+        minutes=args.minutes,
+        checkpoint_minutes=args.checkpoint_minutes,
+        resume=args.resume,
+        work_dir=args.work_dir,
+        vgg=args.vgg or default_vgg_source(),
+        seed=args.seed,
+        threads=args.threads,
+        fp16_copy=args.fp16,
+    )
+    trainer = Trainer(settings)
+    bar = _bar(settings.steps, args, f"train {args.name}")
+    bar.update(trainer.step)
+    result = None
+    try:
+        result = trainer.run(_progress_callback(bar))
+    finally:
+        bar.close()
+    summary = {
+        "model": str(result.export.path),
+        "steps": result.steps,
+        "seconds": round(result.seconds, 1),
+        "losses": result.losses,
+        "onnx_max_abs_diff": result.export.max_abs_diff,
+        "bytes": result.export.bytes,
+        "stopped_by_time_budget": result.stopped_early,
+        "work_dir": str(trainer.work_dir),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    elif not args.quiet:
+        print(
+            f"wrote {result.export.path} ({result.export.bytes / 1e6:.2f} MB, {result.steps} steps, "
+            f"torch vs onnxruntime max diff {result.export.max_abs_diff} levels)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _progress_callback(bar: tqdm) -> Callable[[TrainProgress], None]:
+    def on_progress(ev: TrainProgress) -> None:
+        bar.update(1)
+        bar.set_postfix(
+            {k: f"{v:.3g}" for k, v in ev.losses.items()} | {"img/s": f"{ev.images_per_second:.2f}"}
+        )
+
+    return on_progress
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads:
+        torch.set_num_threads(threads)

@@ -1,0 +1,123 @@
+"""Export a trained style network to ONNX in the stream-nst model format (docs/MODEL_FORMAT.md)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from train_fast.artworks import Artwork
+from train_fast.nets import StyleNet
+
+FORMAT_VERSION = "1"
+OPSET = 17
+PRODUCER = "train_fast 0.1.0"
+
+
+class _FrameGraph(nn.Module):
+    """The exported graph: a network's ``forward_frame`` (uint8 BGR NHWC in and out)."""
+
+    def __init__(self, net: StyleNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_frame(frame)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """Where the model went and how closely onnxruntime reproduces torch."""
+
+    path: Path
+    max_abs_diff: int  # in uint8 levels, over the verification frames
+    bytes: int
+
+
+def export_onnx(
+    net: StyleNet,
+    path: str | Path,
+    *,
+    style_name: str,
+    artwork: Artwork,
+    architecture: str,
+    training: dict,
+    vgg_source: str,
+    fp16: bool = False,
+) -> ExportReport:
+    """Write ``net`` as ONNX with dynamic height/width and metadata; verify it in onnxruntime."""
+    path = Path(path)
+    net = net.eval().float()
+    graph = _FrameGraph(net)
+    m = net.PAD_MULTIPLE
+    dummy = torch.zeros(1, 16 * m, 24 * m, 3, dtype=torch.uint8)
+    tmp = path.with_suffix(".tmp.onnx")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            graph,
+            (dummy,),
+            str(tmp),
+            input_names=["frame"],
+            output_names=["stylized"],
+            dynamic_axes={
+                "frame": {1: "height", 2: "width"},
+                "stylized": {1: "height", 2: "width"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    model = onnx.load(str(tmp))
+    tmp.unlink()
+    if fp16:
+        model = _to_fp16(model)
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        "input_convention": "bgr_uint8_nhwc",
+        "pad_multiple": str(m),
+        "style_name": style_name,
+        "artwork_title": artwork.title,
+        "artwork_artist": artwork.artist,
+        "artwork_licence": artwork.licence,
+        "architecture": architecture,
+        "training": json.dumps(training, sort_keys=True),
+        "vgg_source": vgg_source,
+        "producer": PRODUCER,
+        "precision": "fp16" if fp16 else "fp32",
+    }
+    onnx.helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    diff = verify_against_torch(net, path, atol_levels=None if fp16 else 2)
+    return ExportReport(path, diff, path.stat().st_size)
+
+
+def _to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    from onnxconverter_common import float16
+
+    return float16.convert_float_to_float16(model, keep_io_types=True)
+
+
+def verify_against_torch(net: StyleNet, path: Path, atol_levels: int | None = 2) -> int:
+    """Largest uint8 difference between torch and onnxruntime on two frame sizes."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    m = net.PAD_MULTIPLE
+    worst = 0
+    for h, w in ((8 * m, 12 * m), (30 * m, 20 * m)):
+        frame = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
+        (onnx_out,) = session.run(None, {"frame": frame})
+        with torch.no_grad():
+            torch_out = net.forward_frame(torch.from_numpy(frame)).numpy()
+        worst = max(worst, int(np.abs(onnx_out.astype(int) - torch_out.astype(int)).max()))
+    if atol_levels is not None and worst > atol_levels:
+        raise RuntimeError(f"ONNX export differs from torch by {worst} levels (> {atol_levels})")
+    return worst

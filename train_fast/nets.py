@@ -1,0 +1,195 @@
+"""Feed-forward style networks (image in, stylised image out).
+
+Both networks take and return RGB tensors in [0, 255] of shape (N, 3, H, W), so the
+loss code and the ONNX export wrapper treat them alike. ``PAD_MULTIPLE`` of each class is
+the factor H and W must be divisible by.
+
+* :class:`JohnsonNet` — the reference of Johnson et al. (2016) as refined by
+  pytorch/examples: reflection padding (no border artefacts), instance norm (style is a
+  per-image contrast normalisation, Ulyanov et al. 2016), residual blocks, and
+  nearest-upsample + conv instead of transposed conv (no checkerboards).
+* :class:`RTNet` — the real-time network. It works at 1/4 resolution from its first layer
+  (pixel-unshuffle turns each 4x4 patch into 48 channels, which costs nothing), does its
+  style work with depthwise-separable residual blocks at 1/8 resolution, and returns to full
+  resolution through pixel-shuffle followed by one small full-resolution conv that removes
+  the 4x4 block structure. Every op is one onnxruntime runs fast on CPU.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class ConvLayer(nn.Sequential):
+    """Reflection-padded convolution (keeps borders free of zero-padding artefacts)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1):
+        super().__init__(
+            nn.ReflectionPad2d(kernel // 2),
+            nn.Conv2d(cin, cout, kernel, stride, groups=groups),
+        )
+
+
+class ConvNormReLU(nn.Sequential):
+    """Conv, instance norm with learnt affine, ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1):
+        super().__init__(
+            ConvLayer(cin, cout, kernel, stride),
+            nn.InstanceNorm2d(cout, affine=True),
+            nn.ReLU(inplace=True),
+        )
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 convs with instance norm and an identity shortcut (He et al. 2016)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            ConvNormReLU(channels, channels, 3),
+            ConvLayer(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class UpsampleConv(nn.Sequential):
+    """Nearest-neighbour x2 upsampling then conv: avoids transposed-conv checkerboards."""
+
+    def __init__(self, cin: int, cout: int, kernel: int):
+        super().__init__(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            ConvNormReLU(cin, cout, kernel),
+        )
+
+
+class StyleNet(nn.Module):
+    """Base of the style networks: BGR 0–255 NCHW float in and out (see the module docstring).
+
+    :meth:`forward_frame` is the graph that is exported to ONNX: it takes and returns OpenCV
+    frames (``uint8 (1, H, W, 3)`` BGR) so the runtime does no per-frame conversion.
+    """
+
+    PAD_MULTIPLE: int = 4
+
+    def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
+        y = self(frame.permute(0, 3, 1, 2).float())
+        return to_uint8(y).permute(0, 2, 3, 1)
+
+
+def to_uint8(image: torch.Tensor) -> torch.Tensor:
+    """Round 0–255 floats to uint8 (add 0.5 then truncate: ONNX Cast truncates)."""
+    return (image + 0.5).clamp(0, 255).to(torch.uint8)
+
+
+class JohnsonNet(StyleNet):
+    """Johnson et al. (2016) transformer network, 1.68 M parameters."""
+
+    PAD_MULTIPLE = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            ConvNormReLU(3, 32, 9),
+            ConvNormReLU(32, 64, 3, stride=2),
+            ConvNormReLU(64, 128, 3, stride=2),
+            *[ResidualBlock(128) for _ in range(5)],
+            UpsampleConv(128, 64, 3),
+            UpsampleConv(64, 32, 3),
+            ConvLayer(32, 3, 9),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+
+class SeparableConv(nn.Sequential):
+    """Depthwise 3x3 then pointwise 1x1: a 3x3 conv's receptive field at a fraction of its cost."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__(
+            ConvLayer(cin, cin, 3, stride, groups=cin),
+            nn.Conv2d(cin, cout, 1),
+        )
+
+
+class SeparableResidualBlock(nn.Module):
+    """Two separable convs with instance norm and an identity shortcut (MobileNet-style)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            SeparableConv(channels, channels),
+            nn.InstanceNorm2d(channels, affine=True),
+            nn.ReLU(inplace=True),
+            SeparableConv(channels, channels),
+            nn.InstanceNorm2d(channels, affine=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class RTNet(StyleNet):
+    """Real-time style network for CPUs (see the module docstring for the design)."""
+
+    PAD_MULTIPLE = 8
+    PATCH = 4
+
+    def __init__(self, width: int = 64, blocks: int = 5, stem: int = 32):
+        super().__init__()
+        cells = 3 * self.PATCH * self.PATCH  # channels of one 4x4 RGB patch
+        self.encode = nn.Sequential(
+            SeparableConv(cells, stem),  # H/4
+            nn.InstanceNorm2d(stem, affine=True),
+            nn.ReLU(inplace=True),
+            SeparableConv(stem, width, stride=2),  # H/8
+            nn.InstanceNorm2d(width, affine=True),
+            nn.ReLU(inplace=True),
+        )
+        self.transform = nn.Sequential(*[SeparableResidualBlock(width) for _ in range(blocks)])
+        self.decode = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),  # H/4
+            SeparableConv(width, stem),
+            nn.InstanceNorm2d(stem, affine=True),
+            nn.ReLU(inplace=True),
+            SeparableConv(stem, cells),  # one 4x4 RGB patch per cell
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.decode(self.transform(self.encode(F.pixel_unshuffle(x / 127.5 - 1.0, self.PATCH))))
+        return (F.pixel_shuffle(y, self.PATCH) + 1.0) * 127.5
+
+    def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
+        # Space-to-depth straight from NHWC and depth-to-space straight back to NHWC: one
+        # transpose each way instead of a layout transpose plus a pixel (un)shuffle.
+        n, h, w, _ = frame.shape
+        p = self.PATCH
+        x = frame.float() / 127.5 - 1.0
+        x = x.reshape(n, h // p, p, w // p, p, 3).permute(0, 5, 2, 4, 1, 3)
+        y = self.decode(self.transform(self.encode(x.reshape(n, 3 * p * p, h // p, w // p))))
+        y = y * 127.5 + 128.0  # scale to 0-255 plus the rounding half, fused into the last conv
+        y = y.reshape(n, 3, p, p, h // p, w // p).permute(0, 4, 2, 5, 3, 1)
+        return y.reshape(n, h, w, 3).clamp(0, 255).to(torch.uint8)
+
+
+ARCHITECTURES: dict[str, type[StyleNet]] = {"johnson": JohnsonNet, "rtnet": RTNet}
+
+
+def build_net(arch: str) -> StyleNet:
+    """Instantiate an architecture by name (``johnson`` or ``rtnet``)."""
+    try:
+        return ARCHITECTURES[arch]()
+    except KeyError:
+        raise ValueError(
+            f"unknown architecture {arch!r}; choose from {sorted(ARCHITECTURES)}"
+        ) from None
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

@@ -1,0 +1,264 @@
+"""Per-style feed-forward training: the Gatys objective distilled into a fast network.
+
+Built for small CPUs: channels_last tensors, style Grams computed once, random crops,
+resumable checkpoints every few minutes, a wall-clock budget, and periodic previews.
+Checkpoints live in a work directory outside the repository (never shipped); the product
+is ``OUT_DIR/NAME.onnx``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train_fast.artworks import Artwork
+from train_fast.data import CropSampler, split_content
+from train_fast.errors import InputError, UsageError
+from train_fast.export import ExportReport, export_onnx
+from train_fast.images import image_to_tensor, read_image, tensor_to_image, write_image
+from train_fast.losses import LossWeights, StyleLoss
+from train_fast.nets import ARCHITECTURES, StyleNet, build_net
+from train_fast.vgg import load_vgg_weights
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def default_work_dir(name: str) -> Path:
+    """``$XDG_CACHE_HOME/stream-nst/train/NAME`` (``~/.cache/...``): checkpoints and previews."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "stream-nst" / "train" / name
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that defines a training run (recorded in the model's metadata)."""
+
+    style_image: Path
+    name: str
+    content_dir: Path
+    out_dir: Path
+    artwork: Artwork
+    arch: str = "rtnet"
+    steps: int = 2000
+    size: int = 256  # training crop, px
+    style_size: int = 384  # style image's long side, px
+    batch: int = 4
+    learning_rate: float = 2e-3
+    weights: LossWeights = field(default_factory=LossWeights)
+    stability_weight: float = 20.0  # output steadiness under input noise (Huang et al. 2017)
+    minutes: float | None = None  # wall-clock budget; stop (and export) when spent
+    checkpoint_minutes: float = 3.0
+    preview_every: int = 50
+    resume: bool = False
+    work_dir: Path | None = None
+    vgg: str | None = None
+    seed: int = 0
+    threads: int | None = None
+    fp16_copy: bool = False
+
+    def checked(self) -> TrainSettings:
+        if self.arch not in ARCHITECTURES:
+            raise UsageError(
+                f"unknown --arch {self.arch!r}; choose from {', '.join(ARCHITECTURES)}"
+            )
+        if not self.name or not all(c.islower() or c.isdigit() or c == "_" for c in self.name):
+            raise UsageError(f"--name must be lowercase letters, digits and _ (got {self.name!r})")
+        multiple = ARCHITECTURES[self.arch].PAD_MULTIPLE
+        if self.size < 32 or self.size % multiple:
+            raise UsageError(f"--size must be a multiple of {multiple} and at least 32")
+        if self.steps < 1 or self.batch < 1:
+            raise UsageError("--steps and --batch must be positive")
+        if not self.out_dir.is_dir():
+            raise InputError(f"output folder does not exist: {self.out_dir}")
+        return self
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress event (every step)."""
+
+    step: int
+    steps: int
+    losses: dict[str, float]
+    images_per_second: float
+    elapsed_seconds: float
+    event: str = "step"  # "step", "checkpoint", "preview", "export"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    seconds: float
+    losses: dict[str, float]
+    export: ExportReport
+    stopped_early: bool
+
+
+class Trainer:
+    """A resumable training run. ``run`` trains until done, out of time, or interrupted."""
+
+    def __init__(self, settings: TrainSettings):
+        self.s = settings.checked()
+        if self.s.threads:
+            torch.set_num_threads(self.s.threads)
+        torch.manual_seed(self.s.seed)
+        train_photos, held_out = split_content(self.s.content_dir)
+        self.sampler = CropSampler(train_photos, self.s.size, self.s.seed)
+        self.preview_source = read_image(held_out[0] if held_out else train_photos[0], 256)
+        self.vgg = load_vgg_weights(self.s.vgg)
+        style = image_to_tensor(read_image(self.s.style_image, self.s.style_size))
+        self.loss = StyleLoss(self.vgg, [style], self.s.weights).to(
+            memory_format=torch.channels_last
+        )
+        self.net: StyleNet = build_net(self.s.arch).to(memory_format=torch.channels_last)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.s.learning_rate)
+        self.step = 0
+        self.elapsed = 0.0
+        self.losses: dict[str, float] = {}
+        self.work_dir = self.s.work_dir or default_work_dir(self.s.name)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        if self.s.resume:
+            self._load_checkpoint()
+
+    # -- checkpoints --------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.work_dir / CHECKPOINT_FILE
+
+    def save_checkpoint(self) -> None:
+        state = {
+            "net": self.net.state_dict(),
+            "opt": self.opt.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "losses": self.losses,
+            "arch": self.s.arch,
+            "sampler": repr(self.sampler.state()),
+            "torch_rng": torch.get_rng_state(),
+        }
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)  # atomic: a crash mid-save keeps the old checkpoint
+
+    def _load_checkpoint(self) -> None:
+        if not self.checkpoint_path.exists():
+            raise InputError(f"--resume: no checkpoint at {self.checkpoint_path}")
+        try:
+            state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise InputError(f"cannot read checkpoint {self.checkpoint_path}: {exc}") from exc
+        if state["arch"] != self.s.arch:
+            raise UsageError(f"checkpoint is for --arch {state['arch']}, not {self.s.arch}")
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.step, self.elapsed, self.losses = state["step"], state["elapsed"], state["losses"]
+        self.sampler.restore(_literal(state["sampler"]))
+        torch.set_rng_state(state["torch_rng"])
+
+    # -- training -----------------------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        content = self.sampler.batch(self.s.batch).contiguous(memory_format=torch.channels_last)
+        targets = self.loss.content_targets(content)
+        output = self.net(content)
+        terms = self.loss(output, targets)
+        objective = terms.total.mean()
+        losses = terms.as_floats()
+        if self.s.stability_weight > 0:
+            # Huang et al. (2017): a slightly noisy copy of the input should give the same
+            # output; penalising the difference makes the network steadier on video.
+            noisy = (content + torch.randn_like(content) * 6.0).clamp(0, 255)
+            stability = ((self.net(noisy) - output.detach()) / 255.0).pow(2).mean()
+            objective = objective + self.s.stability_weight * stability
+            losses["stability"] = float(stability.detach())
+        self.opt.zero_grad(set_to_none=True)
+        objective.backward()
+        self.opt.step()
+        return losses
+
+    def preview(self) -> Path:
+        path = self.work_dir / "preview.png"
+        write_image(path, self.stylize(self.preview_source))
+        return path
+
+    @torch.no_grad()
+    def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
+        m = self.net.PAD_MULTIPLE
+        h, w = (image_bgr.shape[0] // m) * m, (image_bgr.shape[1] // m) * m
+        self.net.eval()
+        out = tensor_to_image(self.net(image_to_tensor(image_bgr[:h, :w])))
+        self.net.train()
+        return out
+
+    def run(self, on_progress: Callable[[TrainProgress], None] | None = None) -> TrainResult:
+        """Train; on Ctrl-C save a checkpoint first, then re-raise."""
+        notify = on_progress or (lambda _p: None)
+        budget = self.s.minutes * 60 if self.s.minutes is not None else float("inf")
+        session_start = time.perf_counter()
+        last_checkpoint = session_start
+        stopped_early = False
+        self.net.train()
+        try:
+            while self.step < self.s.steps:
+                if time.perf_counter() - session_start >= budget:
+                    stopped_early = True
+                    break
+                t0 = time.perf_counter()
+                self.losses = self.train_step()
+                dt = time.perf_counter() - t0
+                self.step += 1
+                self.elapsed += dt
+                notify(
+                    TrainProgress(
+                        self.step, self.s.steps, self.losses, self.s.batch / dt, self.elapsed
+                    )
+                )
+                if self.step % self.s.preview_every == 0:
+                    self.preview()
+                if time.perf_counter() - last_checkpoint >= self.s.checkpoint_minutes * 60:
+                    self.save_checkpoint()
+                    last_checkpoint = time.perf_counter()
+        finally:
+            self.save_checkpoint()  # nothing lost on Ctrl-C or a crash
+        self.preview()
+        report = self.export()
+        return TrainResult(self.step, self.elapsed, self.losses, report, stopped_early)
+
+    def export(self) -> ExportReport:
+        s = self.s
+        training = {
+            "steps": self.step,
+            "seconds": round(self.elapsed, 1),
+            "final_losses": {k: round(v, 5) for k, v in self.losses.items()},
+            "crop_size": s.size,
+            "style_size": s.style_size,
+            "batch": s.batch,
+            "learning_rate": s.learning_rate,
+            "loss_weights": asdict(s.weights),
+            "stability_weight": s.stability_weight,
+            "content_set": f"{s.content_dir.name} ({len(self.sampler.photos)} photos)",
+            "style_image": s.style_image.name,
+            "seed": s.seed,
+        }
+        common = dict(
+            style_name=s.name,
+            artwork=s.artwork,
+            architecture=s.arch,
+            training=training,
+            vgg_source=self.vgg.source,
+        )
+        report = export_onnx(self.net, s.out_dir / f"{s.name}.onnx", **common)
+        if s.fp16_copy:
+            export_onnx(self.net, s.out_dir / f"{s.name}.fp16.onnx", fp16=True, **common)
+        return report
+
+
+def _literal(text: str) -> dict:
+    import ast
+
+    return ast.literal_eval(text)
