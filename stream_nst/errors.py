@@ -31,3 +31,9 @@ class ModelError(StreamNSTError):
 
 class MissingDependencyError(StreamNSTError):
     """An optional dependency (e.g. torch for training) is not installed."""
+
+
+class Interrupted(StreamNSTError):
+    """The user stopped a run (Ctrl-C); whatever was finished has been kept."""
+
+    exit_code = 130

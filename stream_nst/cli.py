@@ -1,0 +1,430 @@
+"""The ``stream-nst`` command.
+
+This is the only module that prints or decides exit codes: library code raises
+:class:`~stream_nst.errors.StreamNSTError` subclasses, and :func:`main` turns each into
+one line on stderr and exit code 2; Ctrl-C becomes exit code 130.
+
+Subcommands are recognised by the first argument (``styles``, ``train``, ``gatys``,
+``measure-flicker``); anything else is the default action, ``--style X [INPUT] [-o OUT]``.
+A file literally named like a subcommand is given as ``./styles``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TextIO
+
+import cv2
+import onnxruntime as ort
+
+from .convert import RunSummary, convert
+from .engine import Stylizer
+from .errors import (
+    InputError,
+    Interrupted,
+    MissingDependencyError,
+    OutputError,
+    StreamNSTError,
+    UsageError,
+)
+from .live import KEYS, run_live
+from .progress import Progress, render_bar
+from .settings import (
+    DEFAULT_STYLE,
+    DEVICES,
+    EncodeSettings,
+    EngineSettings,
+    LiveSettings,
+    StylizeSettings,
+)
+from .smooth import SmoothSettings
+from .sources import IMAGE_SUFFIXES, folder_inputs, is_stream_url, open_source
+from .styles import MODELS_ENV, installed_styles
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+PROG = "stream-nst"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (one line) instead of printing usage and exiting."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class _Console:
+    """Everything the command prints: messages and the progress bar on stderr, JSON on stdout."""
+
+    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
+        self.stdout, self.stderr = stdout, stderr
+        self.quiet = False
+        self.done = 0
+        self._drawn_at = 0.0
+        self._bar_shown = False
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            self.end_bar()
+            print(message, file=self.stderr)
+
+    def error(self, message: str) -> None:
+        self.end_bar()
+        print(f"{PROG}: error: {message}", file=self.stderr)
+
+    def json(self, data: object) -> None:
+        print(json.dumps(data, indent=2), file=self.stdout)
+
+    def progress(self, progress: Progress) -> None:
+        self.done = progress.done
+        now = time.monotonic()
+        due = now - self._drawn_at >= 0.1 or progress.done == progress.total
+        if due and not self.quiet and self.stderr.isatty():
+            self.stderr.write(f"\r{render_bar(progress)}\x1b[K")
+            self.stderr.flush()
+            self._drawn_at, self._bar_shown = now, True
+
+    def end_bar(self) -> None:
+        if self._bar_shown:
+            self.stderr.write("\n")
+            self._bar_shown = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    console = _Console(sys.stdout, sys.stderr)
+    _silence_native_logs()
+    try:
+        command = args[0] if args else ""
+        if command == "styles":
+            return _styles_command(args[1:], console)
+        if command in ("train", "gatys"):
+            return _training_command(command, args[1:])
+        if command == "measure-flicker":
+            return _flicker_command(args[1:])
+        return _stylize_command(args, console)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except BrokenPipeError:  # stdout closed early, as by `stream-nst styles | head -1`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return Interrupted.exit_code
+    except StreamNSTError as exc:
+        console.error(str(exc))
+        return exc.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    stylize, engine, encode = StylizeSettings, EngineSettings, EncodeSettings
+    parser = _Parser(
+        prog=PROG,
+        description="Stylize videos, images and live camera streams with neural style models.",
+        epilog=(
+            "Other commands: 'stream-nst styles [--json]' lists the installed styles; "
+            "'stream-nst train|gatys ...' train styles (needs stream-nst[train]); "
+            "'stream-nst measure-flicker ...'. A file named like a command: ./styles. "
+            f"Extra style folders: ${MODELS_ENV}. Live keys: "
+            + ", ".join(f"{key} {what}" for key, what in KEYS.items())
+        ),
+    )
+    add = parser.add_argument
+    add(
+        "input",
+        nargs="?",
+        metavar="INPUT",
+        help="video, image, folder, camera index (0) or stream URL; default: camera 0, live",
+    )
+    add(
+        "-o",
+        "--output",
+        metavar="OUTPUT",
+        help="output file (folder for a folder input); "
+        "without it, a camera or stream opens the live window",
+    )
+    add(
+        "--style",
+        default=DEFAULT_STYLE,
+        metavar="NAME|PATH.onnx",
+        help=f"installed style name or model file (default: {DEFAULT_STYLE})",
+    )
+    add("-y", "--overwrite", action="store_true", help="replace an existing output")
+    add("--json", action="store_true", help="print a machine-readable summary on stdout")
+    add("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    add(
+        "--strength",
+        type=float,
+        default=stylize.strength,
+        help=f"0..1, blend of stylized and original (default: {stylize.strength:g})",
+    )
+    add("--preserve-color", action="store_true", help="keep the original colours")
+    add(
+        "--max-size",
+        type=int,
+        default=stylize.max_size,
+        metavar="PIXELS",
+        help="stylize at most this size on the longer side, then scale back (default: full)",
+    )
+    add(
+        "--device",
+        choices=DEVICES,
+        default=engine.device,
+        help=f"where the network runs (default: {engine.device})",
+    )
+    add(
+        "--threads",
+        type=int,
+        default=engine.threads,
+        metavar="N",
+        help="inference threads (default: the physical cores available)",
+    )
+    add("--no-smooth", action="store_true", help="no temporal smoothing")
+    add("--codec", default=encode.codec, help=f"video codec (default: {encode.codec})")
+    add(
+        "--crf",
+        type=int,
+        default=encode.crf,
+        help=f"video quality, lower is better (default: {encode.crf})",
+    )
+    add(
+        "--preset", default=encode.preset, help=f"x264/x265 speed preset (default: {encode.preset})"
+    )
+    add("--version", action="version", version=f"{PROG} {_version()}")
+    return parser
+
+
+def _stylize_command(args: list[str], console: _Console) -> int:
+    opts = build_parser().parse_args(args)
+    console.quiet = opts.quiet
+    stylizer = Stylizer(
+        opts.style,
+        settings=StylizeSettings(opts.strength, opts.preserve_color, opts.max_size),
+        engine=EngineSettings(opts.device, opts.threads),
+    )
+    stylizer.model  # noqa: B018 - load the network now: a bad model fails before any I/O
+    run = _Run(opts, stylizer, console)
+    spec = opts.input
+    if spec is None or spec.isdigit() or is_stream_url(spec):
+        return run.live(spec or "0") if opts.output is None else run.record(spec or "0")
+    if Path(spec).is_dir():
+        return run.folder(Path(spec))
+    return run.file(Path(spec))
+
+
+class _Run:
+    """The default action for each kind of input, with the options of the command line."""
+
+    def __init__(self, opts: argparse.Namespace, stylizer: Stylizer, console: _Console):
+        self.opts, self.stylizer, self.console = opts, stylizer, console
+        self.smooth = SmoothSettings(enabled=not opts.no_smooth)
+        self.encode = EncodeSettings(opts.codec, opts.crf, opts.preset)
+
+    def file(self, path: Path) -> int:
+        source = open_source(path)
+        kind = source.info.kind
+        output = Path(self.opts.output) if self.opts.output else _default_output(path, kind, self)
+        try:
+            summary = self._convert(source, output)
+        finally:
+            source.close()
+        return self._report([summary])
+
+    def record(self, spec: str) -> int:
+        source = open_source(spec)
+        try:
+            summary = self._convert(source, Path(self.opts.output))
+        finally:
+            source.close()
+        return self._report([summary])
+
+    def folder(self, folder: Path) -> int:
+        inputs = folder_inputs(folder)
+        if not inputs:
+            raise InputError(f"no images or videos in folder {folder}")
+        out_dir = Path(self.opts.output or folder.with_name(f"{folder.name}-{self.style}"))
+        plan = {src: out_dir / _folder_output_name(src) for src in inputs}
+        _check_plan(plan, out_dir, self.opts.overwrite)
+        summaries, failed = [], 0
+        for src, dst in plan.items():
+            try:
+                source = open_source(src)
+                try:
+                    summaries.append(self._convert(source, dst))
+                finally:
+                    source.close()
+            except StreamNSTError as exc:
+                self.console.error(str(exc))
+                failed += 1
+        return max(self._report(summaries), EXIT_BAD_INPUT if failed else EXIT_OK)
+
+    def live(self, spec: str) -> int:
+        source = open_source(spec)
+        styles = [self.stylizer.style]
+        styles += [s for s in installed_styles() if not s.error and s.path != styles[0].path]
+        try:
+            summary = run_live(
+                source,
+                self.stylizer,
+                styles,
+                settings=LiveSettings(),
+                smooth=self.smooth,
+                encode=self.encode,
+                on_event=self.console.say,
+            )
+        finally:
+            source.close()
+        if self.opts.json:
+            self.console.json(
+                {
+                    "status": "damaged" if summary.damage else "ok",
+                    "frames": summary.frames,
+                    "dropped": summary.dropped,
+                    "seconds": round(summary.seconds, 3),
+                    "snapshots": [str(p) for p in summary.snapshots],
+                    "recordings": [str(p) for p in summary.recordings],
+                }
+            )
+        self.console.say(f"showed {summary.frames} frames ({summary.dropped} skipped to keep up)")
+        if summary.damage:
+            self.console.error(f"{source.info.name}: {summary.damage}")
+            return EXIT_BAD_INPUT
+        return EXIT_OK
+
+    @property
+    def style(self) -> str:
+        return self.stylizer.style.name
+
+    def _convert(self, source, output: Path) -> RunSummary:
+        self.console.done = 0
+        try:
+            return convert(
+                source,
+                output,
+                self.stylizer,
+                self.smooth,
+                self.encode,
+                self.opts.overwrite,
+                self.console.progress,
+            )
+        except KeyboardInterrupt:
+            done = self.console.done
+            if self.opts.json:
+                self.console.json({"status": "interrupted", "output": str(output), "frames": done})
+            kept = f"; {output} holds the {done} frames done" if done else ""
+            raise Interrupted(f"interrupted{kept}") from None
+        finally:
+            self.console.end_bar()
+
+    def _report(self, summaries: list[RunSummary]) -> int:
+        for s in summaries:
+            if s.damage:
+                self.console.error(
+                    f"{s.input}: {s.damage}; {s.output} holds the {s.frames} frames read"
+                )
+            else:
+                self.console.say(
+                    f"wrote {s.output}: {s.frames} frame(s), {s.width}x{s.height}, "
+                    f"{s.seconds:.1f} s ({s.fps:.1f} fps), audio {s.audio}"
+                )
+        if self.opts.json:
+            items = [s.as_dict() for s in summaries]
+            status = "damaged" if any(s.damage for s in summaries) else "ok"
+            self.console.json({"status": status, "style": self.style, "items": items})
+        return EXIT_BAD_INPUT if any(s.damage for s in summaries) else EXIT_OK
+
+
+def _default_output(path: Path, kind: str, run: _Run) -> Path:
+    """``clip.mp4`` -> ``clip.<style>.mp4`` beside the input (videos always get ``.mp4``)."""
+    suffix = path.suffix if kind == "image" else ".mp4"
+    return path.with_name(f"{path.stem}.{run.style}{suffix}")
+
+
+def _folder_output_name(path: Path) -> str:
+    return path.name if path.suffix.lower() in IMAGE_SUFFIXES else f"{path.stem}.mp4"
+
+
+def _check_plan(plan: dict[Path, Path], out_dir: Path, overwrite: bool) -> None:
+    """Refuse a folder run before any work if its outputs clash or exist."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output {out_dir} is not a folder")
+    if not out_dir.parent.is_dir():
+        raise OutputError(f"output folder {out_dir.parent} does not exist")
+    outputs = list(plan.values())
+    clashes = {dst for dst in outputs if outputs.count(dst) > 1}
+    if clashes:
+        raise OutputError(f"several inputs would be written to {sorted(clashes)[0]}")
+    existing = [dst for dst in outputs if dst.exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"{existing[0]} already exists ({len(existing)} output(s) would be replaced; use -y)"
+        )
+    try:
+        out_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {out_dir}: {exc.strerror}") from exc
+
+
+def _styles_command(args: list[str], console: _Console) -> int:
+    parser = _Parser(prog=f"{PROG} styles", description="List the installed styles.")
+    parser.add_argument("--json", action="store_true", help="print a JSON list on stdout")
+    opts = parser.parse_args(args)
+    styles = installed_styles()
+    if opts.json:
+        console.json([style.as_dict() for style in styles])
+        return EXIT_OK
+    if not styles:
+        console.say(f"no styles installed (add .onnx files to a folder named by ${MODELS_ENV})")
+    width = max((len(style.name) for style in styles), default=0)
+    for style in styles:
+        if style.error:
+            about = f"(unreadable: {style.error})"
+        else:
+            about = " - ".join(part for part in (style.title, style.artist) if part) or "-"
+        print(f"{style.name:<{width}}  {about}  [{style.path}]", file=console.stdout)
+    return EXIT_OK
+
+
+def _training_command(command: str, args: list[str]) -> int:
+    try:
+        import torch  # noqa: F401 - only to check that training can run
+    except ImportError as exc:
+        hint = 'training needs torch: pip install "stream-nst[train]"'
+        raise MissingDependencyError(hint) from exc
+    try:
+        from train_fast import cli as train_cli
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"'{PROG} {command}' is not available in this installation") from exc
+    return (train_cli.train_main if command == "train" else train_cli.gatys_main)(args)
+
+
+def _flicker_command(args: list[str]) -> int:
+    try:
+        flicker = importlib.import_module("stream_nst.flicker")
+    except ModuleNotFoundError as exc:
+        if exc.name != "stream_nst.flicker":
+            raise
+        raise UsageError(f"'{PROG} measure-flicker' is not available in this version") from exc
+    return flicker.main(args)
+
+
+def _silence_native_logs() -> None:
+    """Keep OpenCV's, FFmpeg's and onnxruntime's own log lines off the terminal."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    ort.set_default_logger_severity(3)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stream-nst")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"

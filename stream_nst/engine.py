@@ -1,0 +1,300 @@
+"""Run style models with onnxruntime: ``Stylizer(style).stylize(frame_bgr) -> frame_bgr``.
+
+Per frame, the work outside the network is kept to what the frame needs: nothing for a
+``bgr_uint8_nhwc`` model at a size the model accepts (the frame goes in as a view and the
+output comes back as a view); a reflect pad and a crop otherwise; a resize pair for
+``max_size``; one OpenCV call each for the strength blend and colour preservation, and
+only when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from .errors import InputError, ModelError, UsageError
+from .settings import DEFAULT_STYLE, EngineSettings, StylizeSettings
+from .styles import StyleInfo, resolve_style
+
+MIN_SIZE = 16
+"""Smallest frame side the runtime accepts (a style network downsamples by 4 or more)."""
+
+FORMAT_VERSION = 1
+BGR_UINT8_NHWC = "bgr_uint8_nhwc"
+RGB_FLOAT255_NCHW = "rgb_float255_nchw"
+_GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The I/O convention of a model, from its metadata and its graph."""
+
+    convention: str
+    pad_multiple: int
+    input_name: str
+    output_name: str
+
+
+class StyleModel:
+    """One onnxruntime session for one style model."""
+
+    def __init__(self, style: StyleInfo, settings: EngineSettings) -> None:
+        self.style = style
+        self._session, self.provider = _open_session(style.path, settings)
+        self.spec = _model_spec(style, self._session)
+
+    def run(self, image: np.ndarray) -> np.ndarray:
+        """Stylize a BGR uint8 HxWx3 image; pads to the model's multiple and crops back."""
+        height, width = image.shape[:2]
+        padded = _pad_to_multiple(image, self.spec.pad_multiple)
+        if self.spec.convention == BGR_UINT8_NHWC:
+            feed, unpack = padded[np.newaxis], _from_bgr_uint8_nhwc
+        else:
+            feed, unpack = _to_rgb_float255_nchw(padded), _from_rgb_float255_nchw
+        try:
+            (result,) = self._session.run([self.spec.output_name], {self.spec.input_name: feed})
+        except Exception as exc:  # onnxruntime's error types share no base but Exception
+            raise ModelError(
+                f"style model {self.style.path} failed on a {width}x{height} frame: "
+                f"{_first_line(exc)}"
+            ) from exc
+        out = unpack(result) if result.ndim == 4 else result
+        if out.shape != padded.shape:
+            raise ModelError(
+                f"style model {self.style.path} returned shape {result.shape} "
+                f"for a {padded.shape[1]}x{padded.shape[0]} input"
+            )
+        if out.shape[:2] != (height, width):
+            out = np.ascontiguousarray(out[:height, :width])
+        return out
+
+
+class Stylizer:
+    """Stylize BGR uint8 frames with a style model.
+
+    Sessions are created lazily, one per style, and kept: switching back to a style
+    used before is instant. ``settings`` may be replaced between frames (the live window
+    does so to change the strength).
+    """
+
+    def __init__(
+        self,
+        style: str | Path | StyleInfo = DEFAULT_STYLE,
+        *,
+        settings: StylizeSettings | None = None,
+        engine: EngineSettings | None = None,
+    ) -> None:
+        self.settings = settings or StylizeSettings()
+        self.engine = engine or EngineSettings()
+        self._models: dict[Path, StyleModel] = {}
+        self.style = style if isinstance(style, StyleInfo) else resolve_style(style)
+
+    def set_style(self, style: str | Path | StyleInfo) -> None:
+        """Switch to another style (its session is created on the next frame)."""
+        self.style = style if isinstance(style, StyleInfo) else resolve_style(style)
+
+    @property
+    def model(self) -> StyleModel:
+        """The current style's session, created on first use."""
+        model = self._models.get(self.style.path)
+        if model is None:
+            model = self._models[self.style.path] = StyleModel(self.style, self.engine)
+        return model
+
+    @property
+    def provider(self) -> str:
+        """The onnxruntime execution provider running the current style."""
+        return self.model.provider
+
+    def stylize(self, frame: np.ndarray) -> np.ndarray:
+        """Return the stylized BGR uint8 HxWx3 frame, the same size as ``frame``."""
+        height, width = frame.shape[:2]
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise InputError(f"expected a BGR uint8 HxWx3 frame, got {frame.dtype} {frame.shape}")
+        if min(height, width) < MIN_SIZE:
+            raise InputError(
+                f"image too small: {width}x{height} pixels (at least {MIN_SIZE}x{MIN_SIZE})"
+            )
+        settings = self.settings
+        scale = _downscale_factor(width, height, settings.max_size)
+        if scale < 1.0:
+            small = cv2.resize(
+                frame,
+                (max(MIN_SIZE, round(width * scale)), max(MIN_SIZE, round(height * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+            out = cv2.resize(self.model.run(small), (width, height), interpolation=cv2.INTER_LINEAR)
+        else:
+            out = self.model.run(frame)
+        if settings.preserve_color:
+            out = keep_original_colors(frame, out)
+        if settings.strength < 1.0:
+            out = cv2.addWeighted(out, settings.strength, frame, 1.0 - settings.strength, 0.0)
+        return out
+
+
+def keep_original_colors(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """Brightness from ``stylized``, colour (chroma) from ``original``, both BGR uint8."""
+    luma = cv2.cvtColor(stylized, cv2.COLOR_BGR2YCrCb)
+    mixed = cv2.cvtColor(original, cv2.COLOR_BGR2YCrCb)
+    mixed[..., 0] = luma[..., 0]
+    return cv2.cvtColor(mixed, cv2.COLOR_YCrCb2BGR)
+
+
+def physical_cores() -> int:
+    """Physical cores among the CPUs this process may run on (hyper-threads count once)."""
+    if hasattr(os, "sched_getaffinity"):
+        cpus = os.sched_getaffinity(0)
+    else:
+        cpus = range(os.cpu_count() or 1)
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            cores.add(
+                ((topology / "physical_package_id").read_text(), (topology / "core_id").read_text())
+            )
+        except OSError:
+            cores.add((str(cpu), ""))
+    return max(1, len(cores))
+
+
+def cuda_device_count() -> int:
+    """How many CUDA GPUs the driver reports (0 without a driver); asks no onnxruntime."""
+    names = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so")
+    for name in names:
+        try:
+            cuda = ctypes.CDLL(name)
+        except OSError:
+            continue
+        count = ctypes.c_int(0)
+        if cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0:
+            return count.value
+    return 0
+
+
+def choose_providers(device: str) -> list[str | tuple[str, dict[str, object]]]:
+    """Execution providers for ``--device``, best first; CPU is always the last resort."""
+    available = ort.get_available_providers()
+    if device == "cpu" or (device == "auto" and not cuda_device_count()):
+        return ["CPUExecutionProvider"]
+    if device == "cuda" and not cuda_device_count():
+        raise UsageError("--device cuda: no CUDA GPU found (use --device auto or cpu)")
+    providers: list[str | tuple[str, dict[str, object]]] = []
+    if "TensorrtExecutionProvider" in available:
+        cache = Path.home() / ".cache" / "stream-nst" / "tensorrt"
+        providers.append(
+            (
+                "TensorrtExecutionProvider",
+                {
+                    "trt_fp16_enable": True,
+                    "trt_engine_cache_enable": True,
+                    "trt_engine_cache_path": str(cache),
+                },
+            )
+        )
+    if "CUDAExecutionProvider" in available:
+        providers.append("CUDAExecutionProvider")
+    if not providers and device == "cuda":
+        raise UsageError("--device cuda: this onnxruntime has no CUDA support (onnxruntime-gpu)")
+    return [*providers, "CPUExecutionProvider"]
+
+
+def _open_session(path: Path, settings: EngineSettings) -> tuple[ort.InferenceSession, str]:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads or physical_cores()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 4  # failures become ModelError messages, not log lines
+    providers = choose_providers(settings.device)
+    # onnxruntime prints provider fallbacks to stdout, which --json owns: keep the text
+    # for the error message instead.
+    fallback_report = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(fallback_report):
+            session = ort.InferenceSession(str(path), options, providers=providers)
+    except Exception as exc:  # onnxruntime's error types share no base but Exception
+        raise ModelError(f"cannot load style model {path}: {_first_line(exc)}") from exc
+    provider = session.get_providers()[0]
+    if settings.device == "cuda" and provider not in _GPU_PROVIDERS:
+        reason = _first_line(fallback_report.getvalue()) or "see the onnxruntime GPU requirements"
+        raise UsageError(f"--device cuda: onnxruntime fell back to the CPU ({reason})")
+    return session, provider
+
+
+def _model_spec(style: StyleInfo, session: ort.InferenceSession) -> ModelSpec:
+    """Check the model against docs/MODEL_FORMAT.md and return its I/O convention."""
+    meta = style.metadata
+    where = f"style model {style.path}"
+    version = meta.get("format_version", str(FORMAT_VERSION))
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise ModelError(f"{where} has format version {version}; this stream-nst reads 1")
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or not outputs:
+        raise ModelError(f"{where} must have one image input and an output, not {len(inputs)}")
+    tensor, output = inputs[0], outputs[0]
+    default = BGR_UINT8_NHWC if tensor.type == "tensor(uint8)" else RGB_FLOAT255_NCHW
+    convention = meta.get("input_convention", default)
+    expected = {
+        BGR_UINT8_NHWC: ("tensor(uint8)", 3),
+        RGB_FLOAT255_NCHW: ("tensor(float)", 1),
+    }
+    if convention not in expected:
+        raise ModelError(f"{where} has unknown input_convention {convention!r}")
+    dtype, channel_axis = expected[convention]
+    shape = tensor.shape
+    rank_ok = len(shape) == 4 and len(output.shape) == 4
+    channels = shape[channel_axis] if rank_ok else None
+    channels_ok = not isinstance(channels, int) or channels == 3  # a str or None if dynamic
+    if tensor.type != dtype or output.type != dtype or not rank_ok or not channels_ok:
+        raise ModelError(
+            f"{where} does not match {convention}: input {tensor.type} {shape}, "
+            f"output {output.type} {output.shape}"
+        )
+    pad = meta.get("pad_multiple", "4")
+    if not pad.isdigit() or not 1 <= int(pad) <= 256:
+        raise ModelError(f"{where} has an invalid pad_multiple {pad!r}")
+    return ModelSpec(convention, int(pad), tensor.name, output.name)
+
+
+def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Reflect-pad the bottom and right edges up to multiples of ``multiple`` (no copy if none)."""
+    height, width = image.shape[:2]
+    bottom, right = -height % multiple, -width % multiple
+    if not bottom and not right:
+        return image
+    return cv2.copyMakeBorder(image, 0, bottom, 0, right, cv2.BORDER_REFLECT_101)
+
+
+def _from_bgr_uint8_nhwc(batch: np.ndarray) -> np.ndarray:
+    return batch[0]
+
+
+def _to_rgb_float255_nchw(image: np.ndarray) -> np.ndarray:
+    return cv2.dnn.blobFromImage(image, swapRB=True)
+
+
+def _from_rgb_float255_nchw(batch: np.ndarray) -> np.ndarray:
+    rgb = np.clip(batch[0], 0.0, 255.0).transpose(1, 2, 0)
+    return cv2.cvtColor(np.rint(rgb).astype(np.uint8), cv2.COLOR_RGB2BGR)
+
+
+def _downscale_factor(width: int, height: int, max_size: int | None) -> float:
+    if max_size is None or max(width, height) <= max_size:
+        return 1.0
+    return max_size / max(width, height)
+
+
+def _first_line(exc: BaseException | str) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,329 @@
+"""The live window: camera or stream in, stylized picture out, keys to steer it.
+
+A reader thread keeps only the newest frame, so when stylizing is slower than the camera
+the window skips frames and stays current instead of falling behind. Recording hands
+frames to a writer thread so encoding does not slow the window either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .engine import Stylizer
+from .errors import ModelError, OutputError, UsageError
+from .pipeline import FrameWriter
+from .settings import EncodeSettings, LiveSettings
+from .sinks import ImageFileSink, VideoFileSink
+from .smooth import SmoothSettings, make_smoother
+from .sources import Frame, Source
+from .styles import StyleInfo
+
+KEYS = {
+    "n": "next style",
+    "p": "previous style",
+    "+": "stronger (strength + 0.1)",
+    "-": "weaker (strength - 0.1)",
+    "m": "smoothing on/off",
+    "s": "save a snapshot (PNG)",
+    "r": "start/stop recording (MP4)",
+    "q": "quit (also Esc, or closing the window)",
+}
+"""The live window's keys and what they do (the README table is made from this)."""
+_ALIASES = {"=": "+", "_": "-", "\x1b": "q"}
+_MESSAGE_SECONDS = 2.0
+
+
+@dataclass
+class LiveSummary:
+    """What a live session did."""
+
+    frames: int = 0
+    """Frames stylized and shown."""
+    dropped: int = 0
+    """Frames skipped to stay current."""
+    seconds: float = 0.0
+    snapshots: list[Path] = field(default_factory=list)
+    recordings: list[Path] = field(default_factory=list)
+    damage: str | None = None
+    """Why the source ended, if it failed (a dropped stream, an unplugged camera)."""
+
+
+class LatestFrame:
+    """Reads frames in a thread and keeps only the newest one."""
+
+    def __init__(self, frames: Iterable[Frame]) -> None:
+        self._frames = frames
+        self._latest: Frame | None = None
+        self._ended = False
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Condition()
+        self.read = 0
+        self._thread = threading.Thread(target=self._run, name="stream-nst-grabber", daemon=True)
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[Frame]:
+        """The newest frame each time, waiting for a new one; ends with the source."""
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._latest is not None or self._ended)
+                frame, self._latest = self._latest, None
+                if frame is None:
+                    if self._error is not None:
+                        raise self._error
+                    return
+            yield frame
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for frame in self._frames:
+                with self._ready:
+                    self._latest = frame
+                    self.read += 1
+                    self._ready.notify()
+                if self._stop.is_set():
+                    break
+        except BaseException as exc:  # re-raised in the live loop
+            self._error = exc
+        with self._ready:
+            self._ended = True
+            self._ready.notify()
+
+
+class Window:
+    """An OpenCV window; ``show`` returns the key pressed, if any."""
+
+    def __init__(self, title: str) -> None:
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        ):
+            raise UsageError("no display for the live window; give -o OUTPUT to record instead")
+        self._title = title
+        cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
+
+    def show(self, image: np.ndarray) -> str | None:
+        cv2.imshow(self._title, image)
+        code = cv2.waitKey(1)
+        if cv2.getWindowProperty(self._title, cv2.WND_PROP_VISIBLE) < 1:
+            return "q"
+        return chr(code & 0xFF) if code >= 0 else None
+
+    def close(self) -> None:
+        cv2.destroyWindow(self._title)
+
+
+class ScriptedKeys:
+    """No window: each shown frame takes the next key of a script (None = no key)."""
+
+    def __init__(self, keys: Iterable[str | None]) -> None:
+        self._keys = iter(keys)
+
+    def show(self, image: np.ndarray) -> str | None:
+        return next(self._keys, None)
+
+    def close(self) -> None:
+        return None
+
+
+class _Recorder:
+    """A recording in progress: stylized frames, timestamps from zero, encoded in a thread."""
+
+    def __init__(self, path: Path, first: Frame, source: Source, encode: EncodeSettings) -> None:
+        self.path = path
+        self._sink = VideoFileSink(path, settings=encode, rate=source.info.rate)
+        self._writer = FrameWriter(self._sink.write)
+        self._offset = first.pts
+
+    def add(self, frame: Frame) -> None:
+        self._writer.put(dataclasses.replace(frame, pts=frame.pts - self._offset))
+
+    def stop(self) -> None:
+        try:
+            self._writer.close()
+        except BaseException:
+            self._sink.abort()
+            raise
+        self._sink.finish()
+
+
+class LiveSession:
+    """The state the keys change: style, strength, smoothing, recording."""
+
+    def __init__(
+        self,
+        source: Source,
+        stylizer: Stylizer,
+        styles: Sequence[StyleInfo],
+        settings: LiveSettings,
+        smooth: SmoothSettings,
+        encode: EncodeSettings,
+        on_event: Callable[[str], None],
+    ) -> None:
+        self.source, self.stylizer, self.settings = source, stylizer, settings
+        self.styles = list(styles) or [stylizer.style]
+        self.style_index = next(
+            (i for i, s in enumerate(self.styles) if s.path == stylizer.style.path), 0
+        )
+        self.smooth, self.encode = smooth, encode
+        self.smoother = make_smoother(smooth)
+        self.recorder: _Recorder | None = None
+        self.summary = LiveSummary()
+        self.message, self._message_until = "", 0.0
+        self._on_event = on_event
+        self._saved = 0
+
+    def step(self, frame: Frame) -> np.ndarray:
+        """Stylize and smooth one frame; record it if recording."""
+        out = self.smoother(frame.image, self.stylizer.stylize(frame.image))
+        if self.recorder is not None:
+            self.recorder.add(dataclasses.replace(frame, image=out))
+        self.summary.frames += 1
+        return out
+
+    def press(self, key: str, frame: Frame, out: np.ndarray) -> bool:
+        """Act on a key; return False to quit."""
+        key = _ALIASES.get(key, key).lower()
+        if key == "q":
+            return False
+        if key in ("n", "p"):
+            self._switch_style(1 if key == "n" else -1)
+        elif key in ("+", "-"):
+            step = self.settings.strength_step if key == "+" else -self.settings.strength_step
+            strength = round(min(1.0, max(0.0, self.stylizer.settings.strength + step)), 3)
+            self.stylizer.settings = dataclasses.replace(self.stylizer.settings, strength=strength)
+            self._say(f"strength {strength:.1f}")
+        elif key == "m":
+            self.smooth = dataclasses.replace(self.smooth, enabled=not self.smooth.enabled)
+            self.smoother = make_smoother(self.smooth)
+            self.smoother.reset()
+            self._say(f"smoothing {'on' if self.smooth.enabled else 'off'}")
+        elif key == "s":
+            self._save(dataclasses.replace(frame, image=out))
+        elif key == "r" and self.recorder is not None:
+            self.stop_recording()
+        elif key == "r":
+            try:
+                self.recorder = _Recorder(self._new_path("mp4"), frame, self.source, self.encode)
+            except OutputError as exc:
+                self._say(f"cannot record: {exc}")
+            else:
+                self._say(f"recording to {self.recorder.path}")
+        return True
+
+    def stop_recording(self) -> None:
+        if self.recorder is None:
+            return
+        recorder, self.recorder = self.recorder, None
+        recorder.stop()
+        self.summary.recordings.append(recorder.path)
+        self._say(f"recorded {recorder.path}")
+
+    def overlay(self, out: np.ndarray, fps: float) -> np.ndarray:
+        """A copy of ``out`` with the status line (and the last message) drawn on it."""
+        shown = out.copy()
+        status = [self.stylizer.style.name, f"strength {self.stylizer.settings.strength:.1f}"]
+        if self.settings.show_fps:
+            status.insert(0, f"{fps:4.1f} fps")
+        status.append(f"smooth {'on' if self.smooth.enabled else 'off'}")
+        if self.recorder is not None:
+            status.append("REC")
+        lines = ["  ".join(status)]
+        if time.monotonic() < self._message_until:
+            lines.append(self.message)
+        for row, text in enumerate(lines):
+            origin = (8, 20 + 20 * row)
+            cv2.putText(shown, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
+            cv2.putText(shown, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+        return shown
+
+    def _save(self, frame: Frame) -> None:
+        path = self._new_path("png")
+        try:
+            sink = ImageFileSink(path)
+            sink.write(frame)
+            sink.finish()
+        except OutputError as exc:
+            self._say(f"cannot save: {exc}")
+            return
+        self.summary.snapshots.append(path)
+        self._say(f"saved {path}")
+
+    def _switch_style(self, step: int) -> None:
+        previous = self.stylizer.style
+        self.style_index = (self.style_index + step) % len(self.styles)
+        self.stylizer.set_style(self.styles[self.style_index])
+        try:
+            self.stylizer.model  # noqa: B018 - load the session now, so a bad model is caught here
+        except ModelError as exc:
+            self.stylizer.set_style(previous)
+            self._say(f"cannot use {self.styles[self.style_index].name}: {exc}")
+            return
+        self.smoother.reset()
+        self._say(f"style {self.stylizer.style.name}")
+
+    def _new_path(self, suffix: str) -> Path:
+        self._saved += 1
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return self.settings.save_dir / f"stream-nst-{stamp}-{self._saved:03d}.{suffix}"
+
+    def _say(self, message: str) -> None:
+        self.message, self._message_until = message, time.monotonic() + _MESSAGE_SECONDS
+        self._on_event(message)
+
+
+def run_live(
+    source: Source,
+    stylizer: Stylizer,
+    styles: Sequence[StyleInfo] = (),
+    *,
+    settings: LiveSettings | None = None,
+    smooth: SmoothSettings | None = None,
+    encode: EncodeSettings | None = None,
+    keys: Iterable[str | None] = (),
+    on_event: Callable[[str], None] = lambda message: None,
+) -> LiveSummary:
+    """Show ``source`` stylized until quit or until the source ends.
+
+    ``styles`` are what ``n``/``p`` cycle through. With ``settings.headless`` there is no
+    window and ``keys`` supplies one key (or None) per frame shown, for tests and scripts.
+    Settings left as None take their defaults.
+    """
+    settings = settings or LiveSettings()
+    smooth, encode = smooth or SmoothSettings(), encode or EncodeSettings()
+    session = LiveSession(source, stylizer, styles, settings, smooth, encode, on_event)
+    display = ScriptedKeys(keys) if settings.headless else Window(settings.window_title)
+    latest = LatestFrame(source)
+    started = last = time.monotonic()
+    interval = 0.0  # smoothed seconds per frame, for the fps overlay
+    try:
+        for frame in latest:
+            out = session.step(frame)
+            now = time.monotonic()
+            interval = 0.9 * interval + 0.1 * (now - last) if interval else now - last
+            last = now
+            key = display.show(session.overlay(out, 1 / max(interval, 1e-6)))
+            if key is not None and not session.press(key, frame, out):
+                break
+    finally:
+        latest.stop()
+        display.close()
+        session.stop_recording()
+    summary = session.summary
+    summary.dropped = max(0, latest.read - summary.frames)
+    summary.seconds = time.monotonic() - started
+    summary.damage = source.damage
+    return summary

@@ -1,0 +1,136 @@
+"""Overlap decoding, stylizing and encoding: source -> stylize -> smooth -> sink.
+
+Three stages joined by small bounded queues: a reader thread pulls frames from the source,
+the calling thread stylizes and smooths them (so Ctrl-C lands there), and a writer thread
+encodes them. Decoding, onnxruntime and encoding all release the GIL, so the stages run at
+the same time; the bounded queues keep memory flat and let the slowest stage set the pace.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .sources import Frame
+
+QUEUE_SIZE = 4
+_POLL = 0.1  # seconds between checks that the other side is still there
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+class FrameWriter:
+    """A thread that hands queued frames to ``write`` in order.
+
+    Used by the file pipeline and by the live window's recorder. ``close`` writes what is
+    queued, stops the thread and raises the writer's error, if it had one.
+    """
+
+    def __init__(self, write: Callable[[Frame], None], queue_size: int = QUEUE_SIZE) -> None:
+        self._write = write
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="stream-nst-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, frame: Frame) -> None:
+        """Queue a frame; waits while the queue is full; raises the writer's error."""
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                self._queue.put(frame, timeout=_POLL)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_END, timeout=_POLL)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (frame := self._queue.get()) is not _END:
+            try:
+                self._write(frame)
+            except BaseException as exc:  # handed to the main thread by put/close
+                self.error = exc
+                return
+
+
+class FrameReader:
+    """A thread that pulls frames from a source into a bounded queue."""
+
+    def __init__(self, frames: Iterable[Frame], queue_size: int = QUEUE_SIZE) -> None:
+        self._frames = frames
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-nst-reader", daemon=True)
+        self._thread.start()
+
+    def __iter__(self):
+        while (item := self._queue.get()) is not _END:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+
+    def stop(self) -> None:
+        """Ask the thread to stop after the frame it is reading, and wait for it."""
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for frame in self._frames:
+                if not self._offer(frame):
+                    return
+        except BaseException as exc:  # re-raised in the main thread by __iter__
+            self._offer(_Failure(exc))
+            return
+        self._offer(_END)
+
+    def _offer(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+def run_pipeline(
+    frames: Iterable[Frame],
+    process: Callable[[Frame], Frame],
+    write: Callable[[Frame], None],
+    on_frame: Callable[[int], None] | None = None,
+) -> int:
+    """Read, process (in this thread) and write every frame; return how many were written.
+
+    If ``process`` or ``on_frame`` raises, even KeyboardInterrupt, the frames already
+    processed are still written before the exception propagates, so the caller can close
+    a playable partial output.
+    """
+    reader, writer, done = FrameReader(frames), FrameWriter(write), 0
+    try:
+        for frame in reader:
+            writer.put(process(frame))
+            done += 1
+            if on_frame is not None:
+                on_frame(done)
+    finally:
+        reader.stop()
+        writer.close()
+    return done

@@ -1,0 +1,97 @@
+"""Every tunable of the runtime, as typed frozen dataclasses with their defaults.
+
+The defaults live here and only here: the command line reads them for its help texts and
+maps its flags onto these classes; the Python API takes them as keyword arguments.
+Values are checked when an object is made, so a bad value fails before any work starts.
+(The smoothing settings live beside the smoother, in :mod:`stream_nst.smooth`.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+DEFAULT_STYLE = "mosaic"
+"""The style used when none is given."""
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class StylizeSettings:
+    """What is done to each frame around the network."""
+
+    strength: float = 1.0
+    """1 = the network's output, 0 = the original frame; in between, a blend."""
+    preserve_color: bool = False
+    """Keep the original colours and take only the brightness from the style."""
+    max_size: int | None = None
+    """Stylize at most this many pixels on the longer side (then scale back); None = full size."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise UsageError(f"strength must be between 0 and 1, not {self.strength:g}")
+        if self.max_size is not None and self.max_size < 16:
+            raise UsageError(f"max size must be at least 16 pixels, not {self.max_size}")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Where and how the network runs."""
+
+    device: str = "auto"
+    """``auto`` (a CUDA GPU when there is one, else the CPU), ``cpu`` or ``cuda``."""
+    threads: int | None = None
+    """onnxruntime intra-op threads; None = the physical cores this process may use."""
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise UsageError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"threads must be at least 1, not {self.threads}")
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """How stylized video is encoded."""
+
+    codec: str = "h264"
+    """Video codec (``h264``, ``hevc``, ``vp9``, ``av1``, ``mpeg4`` or any FFmpeg encoder name)."""
+    crf: int = 20
+    """Constant rate factor for codecs that have one: lower = better and bigger."""
+    preset: str = "veryfast"
+    """Encoder speed preset for x264/x265."""
+    threads: int = 2
+    """Encoder threads: few, because the network needs the cores."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.crf <= 63:
+            raise UsageError(f"crf must be between 0 and 63, not {self.crf}")
+        if self.threads < 0:
+            raise UsageError(f"encoder threads must not be negative, not {self.threads}")
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How cameras and network streams are read."""
+
+    reconnect_attempts: int = 3
+    """How often a dropped stream is reopened before the run finishes with what it has."""
+    reconnect_delay: float = 0.5
+    """Seconds before the first reconnect; doubled for each further attempt."""
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """The live window."""
+
+    headless: bool = False
+    """No window: keys come from the caller (tests, scripts) instead of the keyboard."""
+    window_title: str = "stream-nst"
+    save_dir: Path = Path(".")
+    """Where snapshots (``s``) and recordings (``r``) are written."""
+    strength_step: float = 0.1
+    """How much ``+`` and ``-`` change the strength."""
+    show_fps: bool = True

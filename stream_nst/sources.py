@@ -1,0 +1,327 @@
+"""Where frames come from: video files (PyAV), images, cameras and network streams (OpenCV).
+
+Every source yields :class:`Frame` objects: a BGR uint8 HxWx3 C-contiguous image with its
+presentation timestamp. Decoding faults are not raised mid-run: the source skips what it
+cannot decode, ends where the input ends, and says why in ``damage``, so the run can finish
+a playable output from what it got.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import cv2
+import numpy as np
+
+from .errors import InputError
+from .settings import CaptureSettings
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".jp2"}
+    | {".pbm", ".pgm", ".ppm", ".pnm"}
+)
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts"}
+    | {".flv", ".wmv", ".ogv", ".3gp", ".gif"}
+)
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_REORDER_WINDOW = 8
+_MILLISECONDS = Fraction(1, 1000)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture of a stream and when to show it (``pts * time_base`` seconds)."""
+
+    image: np.ndarray
+    """BGR uint8, height x width x 3, C-contiguous."""
+    pts: int
+    time_base: Fraction
+    index: int
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What is known about a source before its first frame."""
+
+    name: str
+    kind: str
+    """``video``, ``image``, ``camera`` or ``stream``."""
+    time_base: Fraction
+    rate: Fraction | None = None
+    """Average frame rate, if known."""
+    total_frames: int | None = None
+    """Expected number of frames (an estimate for some containers), if known."""
+    audio_from: Path | None = None
+    """The file whose audio streams belong with these frames."""
+
+
+class Source(Protocol):
+    """An iterable of frames with what is known about them."""
+
+    info: SourceInfo
+    damage: str | None
+    """After iteration: why frames were lost or the input ended early; None if all well."""
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+    def close(self) -> None: ...
+
+
+def is_stream_url(text: str) -> bool:
+    return bool(_URL.match(text))
+
+
+def open_source(spec: str | int | Path, capture: CaptureSettings | None = None) -> Source:
+    """Open a camera index, a stream URL, an image file or a video file."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return CaptureSource(int(spec), capture)
+    if isinstance(spec, str) and is_stream_url(spec):
+        return CaptureSource(spec, capture)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return VideoFileSource(path)
+
+
+def folder_inputs(folder: Path) -> list[Path]:
+    """The images and videos directly inside ``folder``, by name (hidden files left out)."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+    )
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file as BGR uint8 (EXIF orientation applied)."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    if data.size == 0:
+        raise InputError(f"{path} is empty (0 bytes)")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError(f"cannot read {path}: not an image OpenCV can decode")
+    return image
+
+
+class ImageSource:
+    """One image file as a one-frame source."""
+
+    def __init__(self, path: Path) -> None:
+        self._image = read_image(path)
+        self.info = SourceInfo(name=str(path), kind="image", time_base=Fraction(1), total_frames=1)
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        yield Frame(self._image, 0, self.info.time_base, 0)
+
+    def close(self) -> None:
+        return None
+
+
+class VideoFileSource:
+    """A video file decoded with PyAV, rotated upright, in presentation order."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            empty = path.stat().st_size == 0
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        if empty:
+            raise InputError(f"{path} is empty (0 bytes)")
+        try:
+            self._container = av.open(str(path), metadata_errors="ignore")
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read {path}: not a video file ({_reason(exc)})") from exc
+        if not self._container.streams.video:
+            self._container.close()
+            raise InputError(f"{path} has no video stream")
+        self._stream = stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate
+        total = stream.frames or None
+        if total is None and rate and self._container.duration:
+            total = round(self._container.duration / 1_000_000 * rate)
+        self.info = SourceInfo(
+            name=str(path),
+            kind="video",
+            time_base=stream.time_base or Fraction(1, 90000),
+            rate=Fraction(rate) if rate else None,
+            total_frames=total,
+            audio_from=path if self._container.streams.audio else None,
+        )
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        order = _PresentationOrder(self._frame_step())
+        index = 0
+        for decoded in self._decode():
+            for pts, frame in order.push(decoded):
+                yield Frame(_upright_bgr(frame), pts, self.info.time_base, index)
+                index += 1
+        for pts, frame in order.flush():
+            yield Frame(_upright_bgr(frame), pts, self.info.time_base, index)
+            index += 1
+
+    def close(self) -> None:
+        self._container.close()
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        """Decoded frames in decoder order; notes damage instead of raising."""
+        stream, bad_packets, last_end = self._stream, 0, None
+        try:
+            for packet in self._container.demux(stream):
+                if packet.pts is not None:
+                    last_end = max(last_end or 0, packet.pts + (packet.duration or 0))
+                try:
+                    yield from packet.decode()
+                except av.FFmpegError:
+                    bad_packets += 1
+        except av.FFmpegError as exc:
+            self.damage = f"the file is damaged and ends early ({_reason(exc)})"
+            return
+        if bad_packets:
+            self.damage = f"{bad_packets} damaged packet(s) could not be decoded and were skipped"
+        elif self._looks_truncated(last_end):
+            self.damage = "the file is truncated: its video ends before its stated duration"
+
+    def _looks_truncated(self, last_end: int | None) -> bool:
+        stream = self._stream
+        if not stream.duration or last_end is None or not stream.time_base:
+            return False
+        tolerance = max(Fraction(1, 2), 3 / (self.info.rate or 25)) / stream.time_base
+        return last_end < (stream.start_time or 0) + stream.duration - tolerance
+
+    def _frame_step(self) -> int:
+        """One frame interval in time_base units (for frames without a timestamp)."""
+        if not self.info.rate:
+            return 1
+        return max(1, round(1 / (self.info.rate * self.info.time_base)))
+
+
+class _PresentationOrder:
+    """Hands out decoded frames with strictly increasing timestamps.
+
+    Some files store decode-order timestamps (``box.mp4``: pts = dts with B-frames). The
+    decoder still returns frames in display order, and the *set* of timestamps is right,
+    only attached to the wrong frames; sorting the timestamps of a small window of frames
+    repairs that. For a file whose timestamps already increase, this changes nothing.
+    """
+
+    def __init__(self, step: int) -> None:
+        self._step = step
+        self._timestamps: list[int] = []
+        self._frames: deque[av.VideoFrame] = deque()
+        self._last: int | None = None
+
+    def push(self, frame: av.VideoFrame) -> Iterator[tuple[int, av.VideoFrame]]:
+        if frame.pts is not None:
+            heapq.heappush(self._timestamps, frame.pts)
+        self._frames.append(frame)
+        while len(self._frames) > _REORDER_WINDOW:
+            yield self._pop()
+
+    def flush(self) -> Iterator[tuple[int, av.VideoFrame]]:
+        while self._frames:
+            yield self._pop()
+
+    def _pop(self) -> tuple[int, av.VideoFrame]:
+        pts = heapq.heappop(self._timestamps) if self._timestamps else None
+        if self._last is not None and (pts is None or pts <= self._last):
+            pts = self._last + self._step
+        self._last = pts = pts or 0
+        return pts, self._frames.popleft()
+
+
+def _upright_bgr(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as BGR uint8, rotated as its display matrix says (C-contiguous)."""
+    image = frame.to_ndarray(format="bgr24")
+    turn = round(frame.rotation / 90) % 4  # counter-clockwise quarter turns
+    if turn:
+        rotations = (cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE)
+        return cv2.rotate(image, rotations[turn - 1])
+    return image if image.flags.c_contiguous else np.ascontiguousarray(image)
+
+
+class CaptureSource:
+    """A camera (by index) or a network stream (by URL), read with OpenCV.
+
+    Timestamps are arrival times in milliseconds. A stream that drops is reopened up to
+    ``reconnect_attempts`` times in a row (with growing pauses) before the source ends.
+    """
+
+    def __init__(self, target: int | str, settings: CaptureSettings | None = None) -> None:
+        self._target, self._settings = target, settings or CaptureSettings()
+        self._is_camera = isinstance(target, int)
+        self._capture = self._open()
+        if self._capture is None:
+            if self._is_camera:
+                raise InputError(f"no camera at index {target}")
+            raise InputError(f"cannot open stream {target}")
+        rate = self._capture.get(cv2.CAP_PROP_FPS)
+        self._length = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.info = SourceInfo(
+            name=f"camera {target}" if self._is_camera else str(target),
+            kind="camera" if self._is_camera else "stream",
+            time_base=_MILLISECONDS,
+            rate=Fraction(rate).limit_denominator(1001) if 0 < rate < 1000 else None,
+        )
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        start, last_pts, index, reconnects = time.monotonic(), -1, 0, 0
+        while True:
+            ok, image = self._capture.read() if self._capture is not None else (False, None)
+            if ok:
+                pts = max(last_pts + 1, round((time.monotonic() - start) * 1000))
+                yield Frame(np.ascontiguousarray(image), pts, _MILLISECONDS, index)
+                last_pts, index, reconnects = pts, index + 1, 0
+                continue
+            if 0 < self._length <= index:
+                return  # a stream of known length (a file served over http) ended
+            if self._is_camera or reconnects >= self._settings.reconnect_attempts:
+                what = "camera" if self._is_camera else "stream"
+                self.damage = f"the {what} stopped after {index} frames"
+                return
+            self.close()
+            time.sleep(self._settings.reconnect_delay * 2**reconnects)
+            self._capture = self._open()
+            reconnects += 1
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def _open(self) -> cv2.VideoCapture | None:
+        if self._is_camera:
+            capture = cv2.VideoCapture(self._target)
+        else:
+            timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000]
+            capture = cv2.VideoCapture(self._target, cv2.CAP_FFMPEG, timeouts)
+        if capture.isOpened():
+            return capture
+        capture.release()
+        return None
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
