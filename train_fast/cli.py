@@ -81,16 +81,37 @@ def _weights(args: argparse.Namespace) -> LossWeights:
     return LossWeights(content=args.content_weight, style=args.style_weight, tv=args.tv_weight)
 
 
-def _bar(total: int, args: argparse.Namespace, desc: str) -> tqdm:
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit="step",
-        disable=args.quiet or None,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        initial=0,
-    )
+class _Progress:
+    """A tqdm bar on a terminal; on a pipe or log file, one plain line every ``log_every`` steps."""
+
+    def __init__(self, total: int, args: argparse.Namespace, desc: str, log_every: int = 10):
+        self.quiet = args.quiet
+        self.tty = sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total,
+            desc=desc,
+            unit="step",
+            disable=self.quiet or not self.tty,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+        self.desc, self.total, self.log_every = desc, total, log_every
+        self.start = time.perf_counter()
+
+    def update(self, step: int, info: dict[str, str]) -> None:
+        self.bar.update(step - self.bar.n)
+        self.bar.set_postfix(info, refresh=False)
+        if not self.quiet and not self.tty and (step % self.log_every == 0 or step == self.total):
+            fields_ = " ".join(f"{k}={v}" for k, v in info.items())
+            elapsed = time.perf_counter() - self.start
+            print(
+                f"{self.desc}: step {step}/{self.total} {fields_} [{elapsed:.0f} s]",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _parse_style(values: Sequence[str]) -> tuple[list[Path], list[float]]:
@@ -150,12 +171,14 @@ def gatys_main(argv: list[str]) -> int:
     settings = GatysSettings(
         steps=args.steps, optimizer=args.optimizer, init=args.init, weights=_weights(args)
     )
-    bar = _bar(args.steps, args, "gatys")
+    bar = _Progress(args.steps, args, "gatys")
     start = time.perf_counter()
 
     def on_progress(ev: GatysProgress) -> None:
-        bar.update(1)
-        bar.set_postfix(style=f"{ev.losses['style']:.3f}", content=f"{ev.losses['content']:.3f}")
+        bar.update(
+            ev.step,
+            {"style": f"{ev.losses['style']:.3f}", "content": f"{ev.losses['content']:.3f}"},
+        )
 
     try:
         out, losses = gatys_optimise(
@@ -279,8 +302,7 @@ def train_main(argv: list[str]) -> int:
         fp16_copy=args.fp16,
     )
     trainer = Trainer(settings)
-    bar = _bar(settings.steps, args, f"train {args.name}")
-    bar.update(trainer.step)
+    bar = _Progress(settings.steps, args, f"train {args.name}")
     result = None
     try:
         result = trainer.run(_progress_callback(bar))
@@ -299,20 +321,19 @@ def train_main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary))
     elif not args.quiet:
+        report = result.export
         print(
-            f"wrote {result.export.path} ({result.export.bytes / 1e6:.2f} MB, {result.steps} steps, "
-            f"torch vs onnxruntime max diff {result.export.max_abs_diff} levels)",
+            f"wrote {report.path} ({report.bytes / 1e6:.2f} MB, {result.steps} steps, "
+            f"torch vs onnxruntime max diff {report.max_abs_diff} levels)",
             file=sys.stderr,
         )
     return 0
 
 
-def _progress_callback(bar: tqdm) -> Callable[[TrainProgress], None]:
+def _progress_callback(bar: _Progress) -> Callable[[TrainProgress], None]:
     def on_progress(ev: TrainProgress) -> None:
-        bar.update(1)
-        bar.set_postfix(
-            {k: f"{v:.3g}" for k, v in ev.losses.items()} | {"img/s": f"{ev.images_per_second:.2f}"}
-        )
+        info = {k: f"{v:.3g}" for k, v in ev.losses.items()}
+        bar.update(ev.step, info | {"img/s": f"{ev.images_per_second:.2f}"})
 
     return on_progress
 

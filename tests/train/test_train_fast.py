@@ -1,0 +1,203 @@
+"""train_fast mechanics at tiny sizes: Gatys, training, checkpoints, export round trip, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from train_fast.artworks import artwork_for  # noqa: E402
+from train_fast.cli import gatys_main, train_main  # noqa: E402
+from train_fast.errors import InputError, UsageError  # noqa: E402
+from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
+from train_fast.nets import ARCHITECTURES, build_net  # noqa: E402
+from train_fast.train import Trainer, TrainSettings  # noqa: E402
+from train_fast.vgg import load_vgg_weights  # noqa: E402
+
+
+def _settings(style: Path, photos: Path, out: Path, vgg: Path, **kw) -> TrainSettings:
+    base = dict(
+        style_image=style,
+        name="stripes",
+        content_dir=photos,
+        out_dir=out,
+        artwork=artwork_for("stripes"),
+        steps=3,
+        size=64,
+        style_size=64,
+        batch=2,
+        vgg=str(vgg),
+        work_dir=out / "work",
+        preview_every=2,
+    )
+    return TrainSettings(**(base | kw))
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_gatys_lowers_the_loss(tiny_vgg_pth: Path, optimizer: str) -> None:
+    vgg = load_vgg_weights(tiny_vgg_pth)
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, 48, 48, generator=gen) * 255
+    style = torch.rand(1, 3, 48, 48, generator=gen) * 255
+    seen: list[float] = []
+    out, _losses = gatys_optimise(
+        content,
+        [style],
+        vgg,
+        GatysSettings(steps=6, optimizer=optimizer),
+        on_progress=lambda p: seen.append(p.losses["total"]),
+    )
+    assert out.shape == content.shape and float(out.min()) >= 0 and float(out.max()) <= 255
+    assert len(seen) == 6 and seen[-1] < seen[0]
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_train_exports_a_model_onnxruntime_reproduces(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, arch: str
+) -> None:
+    trainer = Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, arch=arch))
+    result = trainer.run()
+    assert result.steps == 3 and result.export.max_abs_diff <= 2
+    model = onnx.load(str(tmp_path / "stripes.onnx"))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["style_name"] == "stripes" and meta["architecture"] == arch
+    assert meta["input_convention"] == "bgr_uint8_nhwc"
+    assert int(meta["pad_multiple"]) == ARCHITECTURES[arch].PAD_MULTIPLE
+    training = json.loads(meta["training"])
+    assert training["steps"] == 3 and set(training["final_losses"]) >= {"style", "content", "tv"}
+    assert meta["vgg_source"].startswith("torch:")
+    session = ort.InferenceSession(
+        str(tmp_path / "stripes.onnx"), providers=["CPUExecutionProvider"]
+    )
+    frame = np.random.default_rng(0).integers(0, 256, (1, 48, 72, 3), dtype=np.uint8)
+    (out,) = session.run(None, {"frame": frame})
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    assert (trainer.work_dir / "preview.png").exists()
+
+
+def test_resume_continues_from_the_checkpoint(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, steps=2)).run()
+    resumed = Trainer(
+        _settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, steps=4, resume=True)
+    )
+    assert resumed.step == 2
+    assert resumed.run().steps == 4
+
+
+def test_ctrl_c_saves_a_checkpoint(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    trainer = Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, steps=50))
+
+    def interrupt(ev) -> None:
+        if ev.step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(interrupt)
+    state = torch.load(trainer.checkpoint_path, weights_only=True)
+    assert state["step"] == 2
+
+
+def test_time_budget_stops_and_exports(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    result = Trainer(
+        _settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, steps=10_000, minutes=0.0)
+    ).run()
+    assert result.stopped_early and result.steps == 0 and result.export.path.exists()
+
+
+def test_bad_training_inputs(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no training photos"):
+        Trainer(_settings(style_image, empty, tmp_path, tiny_vgg_pth))
+    with pytest.raises(InputError, match="not found"):
+        Trainer(_settings(tmp_path / "missing.jpg", photo_dir, tmp_path, tiny_vgg_pth))
+    with pytest.raises(UsageError, match="--name"):
+        Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, name="../evil"))
+    with pytest.raises(UsageError, match="--size"):
+        Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, size=60, arch="rtnet"))
+    with pytest.raises(InputError, match="--resume"):
+        Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, resume=True))
+
+
+def test_cli_train_and_gatys_end_to_end(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, capsys
+) -> None:
+    code = train_main(
+        [
+            str(style_image),
+            "--name",
+            "stripes",
+            "--content-dir",
+            str(photo_dir),
+            "--steps",
+            "2",
+            "--size",
+            "64",
+            "--batch",
+            "1",
+            "-o",
+            str(tmp_path),
+            "--vgg",
+            str(tiny_vgg_pth),
+            "--work-dir",
+            str(tmp_path / "w"),
+            "--json",
+            "-q",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps"] == 2 and Path(summary["model"]).exists()
+    out = tmp_path / "g.png"
+    content = next(photo_dir.iterdir())
+    args = [
+        str(content),
+        f"{style_image}:1",
+        "-o",
+        str(out),
+        "--size",
+        "48",
+        "--steps",
+        "3",
+        "--vgg",
+        str(tiny_vgg_pth),
+        "-q",
+    ]
+    assert gatys_main(args) == 0 and out.exists()
+    with pytest.raises(UsageError, match="exists"):
+        gatys_main(args)
+    with pytest.raises(InputError):
+        gatys_main(
+            [
+                str(tmp_path / "nope.jpg"),
+                str(style_image),
+                "-o",
+                str(tmp_path / "x.png"),
+                "--vgg",
+                str(tiny_vgg_pth),
+                "-q",
+            ]
+        )
+
+
+def test_networks_are_fully_convolutional() -> None:
+    for arch in ARCHITECTURES:
+        net = build_net(arch).eval()
+        m = net.PAD_MULTIPLE
+        with torch.no_grad():
+            y = net(torch.rand(1, 3, 5 * m, 7 * m) * 255)
+        assert y.shape == (1, 3, 5 * m, 7 * m)
