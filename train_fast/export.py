@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``net`` as ONNX with dynamic height/width and metadata; verify it in onnxruntime."""
     path = Path(path)
-    net = net.eval().float()
+    net = copy.deepcopy(net).eval()
+    net = net.half() if fp16 else net.float()
     graph = _FrameGraph(net)
     m = net.PAD_MULTIPLE
     dummy = torch.zeros(1, 16 * m, 24 * m, 3, dtype=torch.uint8)
@@ -75,8 +77,6 @@ def export_onnx(
         )
     model = onnx.load(str(tmp))
     tmp.unlink()
-    if fp16:
-        model = _to_fp16(model)
     metadata = {
         "format_version": FORMAT_VERSION,
         "input_convention": "bgr_uint8_nhwc",
@@ -94,14 +94,10 @@ def export_onnx(
     onnx.helper.set_model_props(model, metadata)
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
-    diff = verify_against_torch(net, path, atol_levels=None if fp16 else 2)
+    # fp16 is for GPUs; onnxruntime's CPU kernels cover it only partly, so it is compared
+    # against the fp32 network with a looser bound where it runs.
+    diff = verify_against_torch(net.float(), path, atol_levels=12 if fp16 else 2)
     return ExportReport(path, diff, path.stat().st_size)
-
-
-def _to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
-    from onnxconverter_common import float16
-
-    return float16.convert_float_to_float16(model, keep_io_types=True)
 
 
 def verify_against_torch(net: StyleNet, path: Path, atol_levels: int | None = 2) -> int:

@@ -78,8 +78,13 @@ class StyleNet(nn.Module):
     PAD_MULTIPLE: int = 4
 
     def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
-        y = self(frame.permute(0, 3, 1, 2).float())
+        y = self(frame.permute(0, 3, 1, 2).to(self.compute_dtype))
         return to_uint8(y).permute(0, 2, 3, 1)
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """float32, or float16 for the GPU copy of an exported model."""
+        return next(self.parameters()).dtype
 
 
 def to_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -170,7 +175,7 @@ class RTNet(StyleNet):
         # transpose each way instead of a layout transpose plus a pixel (un)shuffle.
         n, h, w, _ = frame.shape
         p = self.PATCH
-        x = frame.float() / 127.5 - 1.0
+        x = frame.to(self.compute_dtype) / 127.5 - 1.0
         x = x.reshape(n, h // p, p, w // p, p, 3).permute(0, 5, 2, 4, 1, 3)
         y = self.decode(self.transform(self.encode(x.reshape(n, 3 * p * p, h // p, w // p))))
         y = y * 127.5 + 128.0  # scale to 0-255 plus the rounding half, fused into the last conv

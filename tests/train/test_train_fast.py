@@ -201,3 +201,20 @@ def test_networks_are_fully_convolutional() -> None:
         with torch.no_grad():
             y = net(torch.rand(1, 3, 5 * m, 7 * m) * 255)
         assert y.shape == (1, 3, 5 * m, 7 * m)
+
+
+def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
+    from train_fast.export import export_onnx
+
+    report = export_onnx(
+        build_net("rtnet"),
+        tmp_path / "x.fp16.onnx",
+        style_name="x",
+        artwork=artwork_for("x"),
+        architecture="rtnet",
+        training={},
+        vgg_source="none",
+        fp16=True,
+    )
+    meta = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
+    assert meta["precision"] == "fp16" and report.max_abs_diff <= 12

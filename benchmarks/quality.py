@@ -1,0 +1,156 @@
+"""Style quality of trained models on held-out photos, against Gatys optimisation.
+
+For each model (an ONNX file run in onnxruntime, as users run it) and each held-out photo
+(never trained on: ``train_fast.data.is_held_out``), the Gatys loss terms of the output are
+computed on VGG-19 with the default loss weights: the style loss (relative Gram error to the
+style image, averaged over relu1_1..relu5_1), its reduction from the unstylised photo, and
+the content loss (relative relu4_2 error to the photo). With ``--gatys-steps`` the same is
+done for Gatys et al.'s own optimisation of the same photos, and its time per run.
+
+    python benchmarks/quality.py models/mosaic.onnx --vgg ../shared/vgg19 \
+        --content-dir ../shared/content --styles-dir ../shared/styles --gatys-steps 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.report import machine, markdown_table, write_section
+from train_fast.data import split_content
+from train_fast.gatys import GatysSettings, gatys_optimise
+from train_fast.images import image_to_tensor, read_image
+from train_fast.losses import StyleLoss
+from train_fast.vgg import load_vgg_weights
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+
+
+def _crop_to(image: np.ndarray, multiple: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    return image[: h - h % multiple, : w - w % multiple]
+
+
+def evaluate(args: argparse.Namespace) -> list[dict]:
+    torch.set_num_threads(args.threads)
+    vgg = load_vgg_weights(args.vgg)
+    _, held_out = split_content(args.content_dir)
+    photos = held_out[: args.photos]
+    rows = []
+    for model_path in args.models:
+        meta = _metadata(model_path)
+        training = json.loads(meta.get("training", "{}"))
+        style_file = args.styles_dir / training.get("style_image", f"{meta['style_name']}.jpg")
+        style = image_to_tensor(read_image(style_file, training.get("style_size", args.size)))
+        loss = StyleLoss(vgg, [style])
+        session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        multiple = int(meta.get("pad_multiple", 8))
+        for photo_path in photos:
+            photo = _crop_to(read_image(photo_path, args.size), multiple)
+            (out,) = session.run(None, {"frame": photo[None]})
+            x, y = image_to_tensor(photo), image_to_tensor(out[0])
+            with torch.no_grad():
+                targets = loss.content_targets(x)
+                base = loss(x, targets).as_floats()
+                ours = loss(y, targets).as_floats()
+            row = {
+                "style": meta["style_name"],
+                "arch": meta.get("architecture", "?"),
+                "photo": photo_path.name,
+                "photo_style": base["style"],
+                "net_style": ours["style"],
+                "net_content": ours["content"],
+            }
+            if args.gatys_steps:
+                start = time.perf_counter()
+                result, _ = gatys_optimise(x, [style], vgg, GatysSettings(steps=args.gatys_steps))
+                row["gatys_seconds"] = time.perf_counter() - start
+                with torch.no_grad():
+                    g = loss(result, targets).as_floats()
+                row["gatys_style"], row["gatys_content"] = g["style"], g["content"]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def summarise(rows: list[dict], args: argparse.Namespace) -> str:
+    header = [
+        "style",
+        "arch",
+        "photos",
+        "style loss: photo → net (reduction)",
+        "content loss (net)",
+    ]
+    with_gatys = "gatys_style" in rows[0]
+    if with_gatys:
+        header += [f"Gatys {args.gatys_steps} steps: style / content", "s per Gatys run"]
+    table = []
+    for key in dict.fromkeys((r["style"], r["arch"]) for r in rows):
+        sel = [r for r in rows if (r["style"], r["arch"]) == key]
+
+        def mean(k: str, sel: list[dict] = sel) -> float:
+            return float(np.mean([r[k] for r in sel]))
+
+        reduction = 1 - mean("net_style") / mean("photo_style")
+        line = [
+            key[0],
+            key[1],
+            len(sel),
+            f"{mean('photo_style'):.3f} → {mean('net_style'):.3f} ({reduction:.0%})",
+            f"{mean('net_content'):.3f}",
+        ]
+        if with_gatys:
+            line += [
+                f"{mean('gatys_style'):.3f} / {mean('gatys_content'):.3f}",
+                f"{mean('gatys_seconds'):.0f}",
+            ]
+        table.append(line)
+    command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
+    return "\n".join(
+        [
+            "## Style quality on held-out photos",
+            "",
+            f"Machine: {machine()}. Command: `{command}`.",
+            f"Photos: {len(set(r['photo'] for r in rows))} held-out photos (never trained on) at "
+            f"{args.size} px long side. Losses are the Gatys terms used in training (relative "
+            "errors, default weights): lower is closer to the style / to the photo's content.",
+            "",
+            markdown_table(header, table),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("models", nargs="+", type=Path)
+    p.add_argument("--vgg", required=True)
+    p.add_argument("--content-dir", type=Path, required=True)
+    p.add_argument("--styles-dir", type=Path, required=True)
+    p.add_argument("--photos", type=int, default=6)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--gatys-steps", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--section", default="quality", help="BENCHMARKS.md section to write")
+    args = p.parse_args(argv)
+    rows = evaluate(args)
+    text = summarise(rows, args)
+    print(text)
+    write_section(args.section, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
