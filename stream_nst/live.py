@@ -221,6 +221,7 @@ class LiveSession:
             except OutputError as exc:
                 self._say(f"cannot record: {exc}")
             else:
+                self.recorder.add(dataclasses.replace(frame, image=out))  # from this frame on
                 self._say(f"recording to {self.recorder.path}")
         return True
 

@@ -79,7 +79,7 @@ class CaptureSettings:
 
     reconnect_attempts: int = 3
     """How often a dropped stream is reopened before the run finishes with what it has."""
-    reconnect_delay: float = 0.5
+    reconnect_delay: float = 0.25
     """Seconds before the first reconnect; doubled for each further attempt."""
 
 

@@ -204,11 +204,18 @@ class VideoFileSource:
             self.damage = "the file is truncated: its video ends before its stated duration"
 
     def _looks_truncated(self, last_end: int | None) -> bool:
-        stream = self._stream
-        if not stream.duration or last_end is None or not stream.time_base:
+        """Whether the video stops well before the duration the file states."""
+        stream, time_base = self._stream, self.info.time_base
+        if last_end is None:
             return False
-        tolerance = max(Fraction(1, 2), 3 / (self.info.rate or 25)) / stream.time_base
-        return last_end < (stream.start_time or 0) + stream.duration - tolerance
+        if stream.duration:
+            stated_end = Fraction((stream.start_time or 0) + stream.duration)
+        elif self._container.duration:
+            stated_end = Fraction(self._container.duration, 1_000_000) / time_base
+        else:
+            return False
+        tolerance = max(Fraction(1, 2), 3 / (self.info.rate or 25)) / time_base
+        return last_end < stated_end - tolerance
 
     def _frame_step(self) -> int:
         """One frame interval in time_base units (for frames without a timestamp)."""
