@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     stylize, engine, encode = StylizeSettings, EngineSettings, EncodeSettings
     parser = _Parser(
         prog=PROG,
+        usage=(
+            "%(prog)s [--style NAME|PATH.onnx] [INPUT] [-o OUTPUT] [options]\n"
+            "       %(prog)s styles [--json]\n"
+            "       %(prog)s train|gatys|measure-flicker ..."
+        ),
         description="Stylize videos, images and live camera streams with neural style models.",
         epilog=(
             "Other commands: 'stream-nst styles [--json]' lists the installed styles; "
