@@ -266,6 +266,8 @@ class _Run:
                     summaries.append(self._convert(source, dst))
                 finally:
                     source.close()
+            except Interrupted:
+                raise
             except StreamNSTError as exc:
                 self.console.error(str(exc))
                 failed += 1

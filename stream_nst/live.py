@@ -10,9 +10,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from .engine import Stylizer
 from .errors import ModelError, OutputError, UsageError
-from .pipeline import FrameWriter
+from .pipeline import FrameReader, FrameWriter
 from .settings import EncodeSettings, LiveSettings
 from .sinks import ImageFileSink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
@@ -56,52 +55,6 @@ class LiveSummary:
     recordings: list[Path] = field(default_factory=list)
     damage: str | None = None
     """Why the source ended, if it failed (a dropped stream, an unplugged camera)."""
-
-
-class LatestFrame:
-    """Reads frames in a thread and keeps only the newest one."""
-
-    def __init__(self, frames: Iterable[Frame]) -> None:
-        self._frames = frames
-        self._latest: Frame | None = None
-        self._ended = False
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
-        self._ready = threading.Condition()
-        self.read = 0
-        self._thread = threading.Thread(target=self._run, name="stream-nst-grabber", daemon=True)
-        self._thread.start()
-
-    def __iter__(self) -> Iterator[Frame]:
-        """The newest frame each time, waiting for a new one; ends with the source."""
-        while True:
-            with self._ready:
-                self._ready.wait_for(lambda: self._latest is not None or self._ended)
-                frame, self._latest = self._latest, None
-                if frame is None:
-                    if self._error is not None:
-                        raise self._error
-                    return
-            yield frame
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            for frame in self._frames:
-                with self._ready:
-                    self._latest = frame
-                    self.read += 1
-                    self._ready.notify()
-                if self._stop.is_set():
-                    break
-        except BaseException as exc:  # re-raised in the live loop
-            self._error = exc
-        with self._ready:
-            self._ended = True
-            self._ready.notify()
 
 
 class Window:
@@ -307,7 +260,7 @@ def run_live(
     smooth, encode = smooth or SmoothSettings(), encode or EncodeSettings()
     session = LiveSession(source, stylizer, styles, settings, smooth, encode, on_event)
     display = ScriptedKeys(keys) if settings.headless else Window(settings.window_title)
-    latest = LatestFrame(source)
+    latest = FrameReader(source, queue_size=1, keep_latest=True)
     started = last = time.monotonic()
     interval = 0.0  # smoothed seconds per frame, for the fps overlay
     try:
@@ -324,7 +277,7 @@ def run_live(
         display.close()
         session.stop_recording()
     summary = session.summary
-    summary.dropped = max(0, latest.read - summary.frames)
+    summary.dropped = latest.dropped
     summary.seconds = time.monotonic() - started
     summary.damage = source.damage
     return summary

@@ -8,6 +8,7 @@ the same time; the bounded queues keep memory flat and let the slowest stage set
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -71,12 +72,19 @@ class FrameWriter:
 
 
 class FrameReader:
-    """A thread that pulls frames from a source into a bounded queue."""
+    """A thread that pulls frames from a source into a bounded queue.
 
-    def __init__(self, frames: Iterable[Frame], queue_size: int = QUEUE_SIZE) -> None:
-        self._frames = frames
+    With ``keep_latest`` a full queue gives up its oldest frame for the new one (counted in
+    ``dropped``): the live window uses a one-frame queue so it always shows the newest.
+    """
+
+    def __init__(
+        self, frames: Iterable[Frame], queue_size: int = QUEUE_SIZE, keep_latest: bool = False
+    ) -> None:
+        self._frames, self._keep_latest = frames, keep_latest
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
+        self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="stream-nst-reader", daemon=True)
         self._thread.start()
 
@@ -94,7 +102,11 @@ class FrameReader:
     def _run(self) -> None:
         try:
             for frame in self._frames:
-                if not self._offer(frame):
+                if self._keep_latest:
+                    self._replace_oldest(frame)
+                elif not self._offer(frame):
+                    return
+                if self._stop.is_set():
                     return
         except BaseException as exc:  # re-raised in the main thread by __iter__
             self._offer(_Failure(exc))
@@ -109,6 +121,16 @@ class FrameReader:
             except queue.Full:
                 continue
         return False
+
+    def _replace_oldest(self, frame: Frame) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(frame)
+                return
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
+                    self.dropped += 1
 
 
 def run_pipeline(

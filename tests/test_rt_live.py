@@ -14,7 +14,8 @@ from rt_media import MjpegServer, gradient_frame, probe
 
 from stream_nst.engine import Stylizer
 from stream_nst.errors import UsageError
-from stream_nst.live import KEYS, LatestFrame, LiveSession, Window, run_live
+from stream_nst.live import KEYS, LiveSession, Window, run_live
+from stream_nst.pipeline import FrameReader
 from stream_nst.settings import CaptureSettings, LiveSettings
 from stream_nst.sources import Frame, SourceInfo, open_source
 from stream_nst.styles import installed_styles
@@ -120,12 +121,12 @@ def test_live_from_a_local_stream_until_it_drops(tmp_path, tiny_model):
     assert len(summary.snapshots) == 1
 
 
-def test_latest_frame_reports_source_errors():
+def test_the_newest_frame_reader_reports_source_errors():
     def broken():
         yield Frame(gradient_frame(0, 16, 16), 0, Fraction(1), 0)
         raise OSError("unplugged")
 
-    latest = LatestFrame(broken())
+    latest = FrameReader(broken(), queue_size=1, keep_latest=True)
     with pytest.raises(OSError, match="unplugged"):
         list(latest)
     latest.stop()
