@@ -424,8 +424,9 @@ def _flicker_command(args: list[str]) -> int:
 
 
 def _silence_native_logs() -> None:
-    """Keep OpenCV's, FFmpeg's and onnxruntime's own log lines off the terminal."""
+    """Keep OpenCV's, FFmpeg's, Qt's and onnxruntime's own log lines off the terminal."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")  # e.g. "no fonts"
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     ort.set_default_logger_severity(3)
 

@@ -7,6 +7,7 @@ frames to a writer thread so encoding does not slow the window either.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -99,10 +100,12 @@ class _Recorder:
         self.path = path
         self._sink = VideoFileSink(path, settings=encode, rate=source.info.rate)
         self._writer = FrameWriter(self._sink.write)
-        self._offset = first.pts
+        self._offset, self._last = first.pts, -1
 
     def add(self, frame: Frame) -> None:
-        self._writer.put(dataclasses.replace(frame, pts=frame.pts - self._offset))
+        # From zero, and always increasing (a replayed clip may start over).
+        self._last = max(self._last + 1, frame.pts - self._offset)
+        self._writer.put(dataclasses.replace(frame, pts=self._last))
 
     def stop(self) -> None:
         try:
@@ -111,6 +114,11 @@ class _Recorder:
             self._sink.abort()
             raise
         self._sink.finish()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OutputError):
+            self._writer.close()
+        self._sink.abort()
 
 
 class LiveSession:
@@ -142,8 +150,7 @@ class LiveSession:
     def step(self, frame: Frame) -> np.ndarray:
         """Stylize and smooth one frame; record it if recording."""
         out = self.smoother(frame.image, self.stylizer.stylize(frame.image))
-        if self.recorder is not None:
-            self.recorder.add(dataclasses.replace(frame, image=out))
+        self._record(dataclasses.replace(frame, image=out))
         self.summary.frames += 1
         return out
 
@@ -174,7 +181,7 @@ class LiveSession:
             except OutputError as exc:
                 self._say(f"cannot record: {exc}")
             else:
-                self.recorder.add(dataclasses.replace(frame, image=out))  # from this frame on
+                self._record(dataclasses.replace(frame, image=out))  # from this frame on
                 self._say(f"recording to {self.recorder.path}")
         return True
 
@@ -195,14 +202,27 @@ class LiveSession:
         status.append(f"smooth {'on' if self.smooth.enabled else 'off'}")
         if self.recorder is not None:
             status.append("REC")
-        lines = ["  ".join(status)]
+        lines = [" | ".join(status)]
         if time.monotonic() < self._message_until:
             lines.append(self.message)
+        font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.5
         for row, text in enumerate(lines):
-            origin = (8, 20 + 20 * row)
-            cv2.putText(shown, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
-            cv2.putText(shown, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+            (width, height), _ = cv2.getTextSize(text, font, scale, 1)
+            top = 6 + 22 * row
+            cv2.rectangle(shown, (4, top), (12 + width, top + height + 10), (0, 0, 0), cv2.FILLED)
+            origin = (8, top + height + 4)
+            cv2.putText(shown, text, origin, font, scale, (255, 255, 255), 1, cv2.LINE_AA)
         return shown
+
+    def _record(self, frame: Frame) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.add(frame)
+        except OutputError as exc:
+            recorder, self.recorder = self.recorder, None
+            recorder.abort()
+            self._say(f"recording failed: {exc}")
 
     def _save(self, frame: Frame) -> None:
         path = self._new_path("png")
