@@ -110,6 +110,8 @@ def convert(
     info = source.info
     if info.kind in ("image", "video") and _same_file(Path(info.name), dst):
         raise OutputError(f"the output {dst} is the input itself")
+    smoother = make_smoother(smooth or SmoothSettings())
+    smoother.reset()
     sink: Sink
     if info.kind == "image":
         sink = ImageFileSink(dst, overwrite=overwrite)
@@ -117,8 +119,6 @@ def convert(
         sink = VideoFileSink(
             dst, settings=encode, rate=info.rate, audio_from=info.audio_from, overwrite=overwrite
         )
-    smoother = make_smoother(smooth or SmoothSettings())
-    smoother.reset()
     started = time.monotonic()
 
     def process(frame: Frame) -> Frame:

@@ -117,9 +117,9 @@ class Stylizer:
 
     def stylize(self, frame: np.ndarray) -> np.ndarray:
         """Return the stylized BGR uint8 HxWx3 frame, the same size as ``frame``."""
-        height, width = frame.shape[:2]
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise InputError(f"expected a BGR uint8 HxWx3 frame, got {frame.dtype} {frame.shape}")
+        height, width = frame.shape[:2]
         if min(height, width) < MIN_SIZE:
             raise InputError(
                 f"image too small: {width}x{height} pixels (at least {MIN_SIZE}x{MIN_SIZE})"

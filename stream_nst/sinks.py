@@ -17,6 +17,7 @@ from typing import Protocol
 
 import av
 import cv2
+import numpy as np
 
 from .audio import AudioTracks
 from .errors import OutputError, UsageError
@@ -117,8 +118,9 @@ class ImageFileSink:
 class VideoFileSink:
     """Encodes frames (and copies the source's audio) into a video file.
 
-    The encoder is opened at the first frame, with that frame's size and time base; each
-    frame keeps its timestamp, so variable frame rates survive.
+    The container format (from the suffix) and the codec are checked at once; the encoder
+    is opened at the first frame, with that frame's size and time base. Each frame keeps
+    its timestamp, so variable frame rates survive.
     """
 
     def __init__(
@@ -138,19 +140,33 @@ class VideoFileSink:
         self._settings = settings = settings or EncodeSettings()
         self._rate, self._audio_from = rate, audio_from
         self._encoder = encoder_name(settings.codec)
-        self._temp = reserve_temp(path)
         self._container: av.container.OutputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._audio: AudioTracks | None = None
         self._end = 0.0
+        self._temp = reserve_temp(path)
+        try:
+            self._container = av.open(str(self._temp), "w")  # writes nothing before a frame
+        except ValueError as exc:
+            self.abort()
+            raise OutputError(f"unknown video format {path.suffix!r}: {path}") from exc
+        codec = av.codec.Codec(self._encoder, "w").canonical_name
+        if codec not in self._container.supported_codecs:
+            self.abort()
+            raise OutputError(
+                f"{path.suffix or 'suffix-less'} files cannot hold {codec} video: {path} "
+                "(use .mp4 or .mkv, or another --codec)"
+            )
 
     def write(self, frame: Frame) -> None:
         try:
-            if self._container is None:
+            if self._stream is None:
                 self._open(frame)
             image = frame.image
             if image.shape[:2] != (self._stream.height, self._stream.width):
                 image = cv2.resize(image, (self._stream.width, self._stream.height))
+            elif not image.flags.c_contiguous:
+                image = np.ascontiguousarray(image)
             picture = av.VideoFrame.from_ndarray(image, format="bgr24")
             picture.pts, picture.time_base = frame.pts, frame.time_base
             start = float(frame.pts * frame.time_base)
@@ -164,7 +180,7 @@ class VideoFileSink:
 
     def finish(self, *, complete: bool = True) -> None:
         """Flush and publish; with ``complete=False`` the audio stops with the last frame."""
-        if self._container is None:
+        if self._stream is None:
             self.abort()
             return
         try:
@@ -184,16 +200,12 @@ class VideoFileSink:
             if closable is not None:
                 with contextlib.suppress(av.FFmpegError, OSError):
                     closable.close()
-        self._audio = self._container = None
+        self._audio = self._container = self._stream = None
         self._temp.unlink(missing_ok=True)
 
     def _open(self, first: Frame) -> None:
         height, width = first.image.shape[:2]
-        try:
-            container = av.open(str(self._temp), "w")
-        except ValueError as exc:
-            raise OutputError(f"unknown video format {self.path.suffix!r}: {self.path}") from exc
-        self._container = container
+        container = self._container
         self.size = (width, height)
         stream = container.add_stream(self._encoder, rate=self._rate)
         stream.width, stream.height = width, height

@@ -9,6 +9,7 @@ a playable output from what it got.
 from __future__ import annotations
 
 import heapq
+import itertools
 import re
 import time
 from collections import deque
@@ -172,14 +173,9 @@ class VideoFileSource:
 
     def __iter__(self) -> Iterator[Frame]:
         order = _PresentationOrder(self._frame_step())
-        index = 0
-        for decoded in self._decode():
-            for pts, frame in order.push(decoded):
-                yield Frame(_upright_bgr(frame), pts, self.info.time_base, index)
-                index += 1
-        for pts, frame in order.flush():
+        timed = itertools.chain.from_iterable(map(order.push, self._decode()))
+        for index, (pts, frame) in enumerate(itertools.chain(timed, order.flush())):
             yield Frame(_upright_bgr(frame), pts, self.info.time_base, index)
-            index += 1
 
     def close(self) -> None:
         self._container.close()
@@ -321,6 +317,7 @@ class CaptureSource:
     def _open(self) -> cv2.VideoCapture | None:
         if self._is_camera:
             capture = cv2.VideoCapture(self._target)
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest picture, not a queue of old ones
         else:
             timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000]
             capture = cv2.VideoCapture(self._target, cv2.CAP_FFMPEG, timeouts)

@@ -229,3 +229,12 @@ def test_a_failing_model_leaves_no_output(tmp_path, make_clip, monkeypatch, tiny
         stylize_video(make_clip(), tmp_path / "o.mp4", style=tiny_model)
     assert not (tmp_path / "o.mp4").exists()
     _no_leftovers(tmp_path)
+
+
+@pytest.mark.parametrize(("name", "message"), [("o.png", "cannot hold h264"), ("o.xyz", "unknown")])
+def test_output_format_that_cannot_hold_the_video(
+    tmp_path, tiny_model, make_clip, run_cli, name, message
+):
+    result = run_cli("--style", tiny_model, make_clip(), "-o", tmp_path / name)
+    assert_one_line_error(result, message)
+    _no_leftovers(tmp_path)
