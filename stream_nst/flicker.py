@@ -1,0 +1,298 @@
+"""Flicker metric: the warping error of Lai et al. (2018), and PSNR against a reference.
+
+Warping error (Lai et al., "Learning Blind Video Temporal Consistency", ECCV 2018): for each
+pair of consecutive frames, optical flow between the *source* frames carries the previous
+*stylised* frame into the current one, and the error is the mean squared difference between
+the two over the pixels visible in both frames, on values in [0, 1] (averaged over colour
+channels). A clip's warping error is the mean over its frame pairs; pairs without a single
+visible pixel (a cut) are left out.
+
+Visible means: the forward-backward check holds (following the backward flow into frame t-1
+and the forward flow back lands where it started, Sundaram et al. 2010 / Ruder et al. 2016,
+with the thresholds of Lai et al.'s evaluation code), the pixel is not on a motion boundary,
+and its position in frame t-1 lies inside that frame.
+
+Flow (:data:`METRIC_FLOW`): OpenCV DIS at its medium preset on the full-resolution grayscale
+source frames (resized to the stylised frames' size). The smoother uses the same algorithm
+at its ultrafast preset on small frames and never sees this flow; every method compared is
+scored along the same flow, so only the stylised frames differ.
+
+PSNR against a reference (the per-frame, unsmoothed output) measures how far smoothing
+strays from it (ghosting, lag): ``10 log10(1 / MSE)`` over the whole clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from itertools import islice, pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from stream_nst.errors import InputError
+from stream_nst.flow import backward_flow, inside_frame, pixel_grid, sampling_map, to_gray, warp
+
+METRIC_FLOW = "OpenCV DIS, medium preset, full-resolution grayscale source frames"
+FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+
+# Forward-backward and motion-boundary thresholds of Lai et al.'s evaluation code
+# (after Ruder et al. 2016): squared magnitudes, pixels.
+_FB_RELATIVE, _FB_ABSOLUTE = 0.01, 0.5
+_BOUNDARY_RELATIVE, _BOUNDARY_ABSOLUTE = 0.01, 0.002
+
+
+@dataclass(frozen=True)
+class Motion:
+    """How frame t relates to frame t-1 of a source."""
+
+    flow: np.ndarray
+    """float32 ``HxWx2`` backward flow: pixel ``(x, y)`` of frame t was at ``(x, y) + flow``."""
+    visible: np.ndarray
+    """bool ``HxW``: the pixel has a trustworthy counterpart in frame t-1."""
+
+
+def _squared_norm(vectors: np.ndarray) -> np.ndarray:
+    return vectors[..., 0] ** 2 + vectors[..., 1] ** 2
+
+
+def occlusion_mask(
+    backward: np.ndarray, forward: np.ndarray, positions: np.ndarray | None = None
+) -> np.ndarray:
+    """bool ``HxW``, True where a pixel of frame t has no reliable counterpart in frame t-1.
+
+    ``backward`` is the flow t -> t-1, ``forward`` the flow t-1 -> t; ``positions`` (optional)
+    are the sampling positions ``grid + backward``. A pixel is flagged when the round trip
+    misses, ``|b + f(x + b)|^2 > 0.01 (|b|^2 + |f(x + b)|^2) + 0.5``, or when it lies on a
+    motion boundary, ``|grad b_x|^2 + |grad b_y|^2 > 0.01 |b|^2 + 0.002``.
+    """
+    if positions is None:
+        positions = sampling_map(backward, pixel_grid(*backward.shape[:2]))
+    returned = cv2.remap(
+        forward, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    backward_sq = _squared_norm(backward)
+    round_trip = _squared_norm(backward + returned)
+    inconsistent = (
+        round_trip > _FB_RELATIVE * (backward_sq + _squared_norm(returned)) + _FB_ABSOLUTE
+    )
+    d_dx = np.diff(backward, axis=1, append=backward[:, -1:])
+    d_dy = np.diff(backward, axis=0, append=backward[-1:])
+    gradient_sq = _squared_norm(d_dx) + _squared_norm(d_dy)
+    boundary = gradient_sq > _BOUNDARY_RELATIVE * backward_sq + _BOUNDARY_ABSOLUTE
+    return inconsistent | boundary
+
+
+class MotionEstimator:
+    """Computes :class:`Motion` between consecutive BGR source frames with :data:`METRIC_FLOW`."""
+
+    def __init__(self) -> None:
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._grid = np.empty((0, 0, 2), np.float32)
+
+    def __call__(self, previous: np.ndarray, current: np.ndarray) -> Motion:
+        prev_gray, gray = to_gray(previous), to_gray(current)
+        backward = backward_flow(self._dis, gray, prev_gray)
+        forward = backward_flow(self._dis, prev_gray, gray)
+        height, width = gray.shape
+        if self._grid.shape[:2] != (height, width):
+            self._grid = pixel_grid(height, width)
+        positions = sampling_map(backward, self._grid)
+        inside = inside_frame(positions, height, width) > 0
+        return Motion(backward, inside & ~occlusion_mask(backward, forward, positions))
+
+
+def warping_error(previous: np.ndarray, current: np.ndarray, motion: Motion) -> float:
+    """Mean squared difference on [0, 1] between ``current`` and ``previous`` warped along
+    ``motion``, over visible pixels; NaN when no pixel is visible."""
+    if current.shape[:2] != motion.flow.shape[:2] or previous.shape != current.shape:
+        raise InputError(
+            f"frame sizes differ: {previous.shape}, {current.shape}, flow {motion.flow.shape}"
+        )
+    count = int(np.count_nonzero(motion.visible))
+    if count == 0:
+        return math.nan
+    warped = warp(previous.astype(np.float32), motion.flow)
+    difference = (current.astype(np.float32) - warped)[motion.visible] / 255.0
+    return float(np.square(difference).mean())
+
+
+def mean_warping_error(frames: Sequence[np.ndarray], motions: Sequence[Motion]) -> float:
+    """A clip's warping error: the mean over its frame pairs (``motions[i]`` leads from
+    frame i to frame i + 1), leaving out pairs without visible pixels."""
+    if len(motions) != len(frames) - 1:
+        raise InputError(f"{len(frames)} frames need {len(frames) - 1} motions, not {len(motions)}")
+    errors = [warping_error(a, b, m) for (a, b), m in zip(pairwise(frames), motions, strict=True)]
+    return _mean_of_visible(errors)
+
+
+def _mean_of_visible(errors: list[float]) -> float:
+    visible = [e for e in errors if not math.isnan(e)]
+    return float(np.mean(visible)) if visible else math.nan
+
+
+def clip_psnr(frames: Iterable[np.ndarray], reference: Iterable[np.ndarray]) -> float:
+    """PSNR in dB of a clip against a reference clip, from the MSE over all frames."""
+    errors = [mse(a, b) for a, b in zip(frames, reference, strict=True)]
+    return psnr(float(np.mean(errors)))
+
+
+def mse(frame: np.ndarray, reference: np.ndarray) -> float:
+    """Mean squared difference of two uint8 frames, on [0, 1]."""
+    if frame.shape != reference.shape:
+        raise InputError(f"frame size {frame.shape} differs from reference {reference.shape}")
+    difference = cv2.absdiff(frame, reference).astype(np.float32) / 255.0
+    return float(np.square(difference).mean())
+
+
+def psnr(mean_squared_error: float) -> float:
+    """PSNR in dB of a mean squared error on [0, 1] (infinite for identical frames)."""
+    return math.inf if mean_squared_error <= 0 else -10.0 * math.log10(mean_squared_error)
+
+
+@dataclass(frozen=True)
+class FlickerReport:
+    """What :func:`measure` found."""
+
+    frames: int
+    warping_error: float
+    """Mean warping error over frame pairs (lower is steadier)."""
+    psnr: float | None
+    """PSNR in dB against the reference, when one was given (higher strays less)."""
+    flow: str = METRIC_FLOW
+
+
+def _aligned(
+    source: Iterable[np.ndarray],
+    stylized: Iterable[np.ndarray],
+    reference: Iterable[np.ndarray] | None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Yield (source, stylized, reference) triples; sources are resized to the stylised size."""
+    columns = [source, stylized] if reference is None else [source, stylized, reference]
+    try:
+        for frames in zip(*columns, strict=True):
+            src, out = frames[0], frames[1]
+            height, width = out.shape[:2]
+            if src.shape[:2] != (height, width):
+                src = cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA)
+            yield src, out, (frames[2] if reference is not None else None)
+    except ValueError as exc:  # zip(strict=True): one input ended before the others
+        raise InputError("the inputs have different numbers of frames") from exc
+
+
+def measure(
+    source: Iterable[np.ndarray],
+    stylized: Iterable[np.ndarray],
+    reference: Iterable[np.ndarray] | None = None,
+) -> FlickerReport:
+    """Warping error of ``stylized`` along ``source``'s motion, and PSNR vs ``reference``.
+
+    All three are iterables of BGR uint8 frames in order, consumed in one streaming pass.
+    """
+    estimator = MotionEstimator()
+    errors: list[float] = []
+    squared: list[float] = []
+    previous: tuple[np.ndarray, np.ndarray] | None = None
+    for src, out, ref in _aligned(source, stylized, reference):
+        if previous is not None:
+            errors.append(warping_error(previous[1], out, estimator(previous[0], src)))
+        if ref is not None:
+            squared.append(mse(out, ref))
+        previous = src, out
+    if not errors:
+        raise InputError("need at least two frames to measure flicker")
+    return FlickerReport(
+        frames=len(errors) + 1,
+        warping_error=_mean_of_visible(errors),
+        psnr=psnr(float(np.mean(squared))) if reference is not None else None,
+    )
+
+
+def read_frames(
+    path: str | Path, *, max_frames: int | None = None, max_width: int | None = None
+) -> Iterator[np.ndarray]:
+    """BGR uint8 frames of a video file or of a folder of images (in name order).
+
+    Frames wider than ``max_width`` are scaled down to it, keeping the aspect ratio.
+    Raises :class:`InputError` when the path is missing or unreadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such file or folder: {path}")
+    frames = _folder_frames(path) if path.is_dir() else _video_frames(path)
+    for frame in islice(frames, max_frames):
+        height, width = frame.shape[:2]
+        if max_width is not None and width > max_width:
+            size = (max_width, max(1, round(height * max_width / width)))
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        yield frame
+
+
+def _folder_frames(folder: Path) -> Iterator[np.ndarray]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
+    if not files:
+        raise InputError(f"no image frames in folder: {folder}")
+    for file in files:
+        frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise InputError(f"cannot read image: {file}")
+        yield frame
+
+
+def _video_frames(file: Path) -> Iterator[np.ndarray]:
+    import av  # only needed for video files
+
+    try:
+        container = av.open(str(file))
+    except (av.FFmpegError, OSError) as exc:
+        raise InputError(f"cannot open video {file}: {exc}") from exc
+    with container:
+        if not container.streams.video:
+            raise InputError(f"no video stream in {file}")
+        try:
+            for frame in container.decode(video=0):
+                yield frame.to_ndarray(format="bgr24")
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot decode video {file}: {exc}") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stream-nst measure-flicker",
+        description="Warping error (Lai et al. 2018) of a stylised video along its source's "
+        "optical flow; with --reference also PSNR against the per-frame output.",
+    )
+    parser.add_argument("source", help="source video or folder of frames")
+    parser.add_argument("stylized", help="stylised video or folder of frames, frame for frame")
+    parser.add_argument("--reference", metavar="PERFRAME", help="per-frame (unsmoothed) output")
+    parser.add_argument("--max-frames", type=int, metavar="N", help="use the first N frames")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``stream-nst measure-flicker SOURCE STYLIZED [--reference PERFRAME] [--json]``.
+
+    Called by :func:`stream_nst.cli.main`, which turns the :class:`InputError` of a bad
+    input into a message and exit code 2.
+    """
+    args = _parser().parse_args(argv)
+    limit = {"max_frames": args.max_frames}
+    report = measure(
+        read_frames(args.source, **limit),
+        read_frames(args.stylized, **limit),
+        read_frames(args.reference, **limit) if args.reference else None,
+    )
+    if args.json:
+        print(json.dumps(asdict(report)))
+    else:
+        print(f"frames         {report.frames}")
+        print(f"warping error  {report.warping_error:.6f}")
+        if report.psnr is not None:
+            print(f"PSNR vs ref    {report.psnr:.2f} dB")
+        print(f"flow           {report.flow}")
+    return 0

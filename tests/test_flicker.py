@@ -1,0 +1,198 @@
+"""The flicker metric (stream_nst.flicker): warping error, occlusion, PSNR, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from temporal_clips import moving_square, panning, stylize, with_noise
+
+from stream_nst.cli import main as cli_main
+from stream_nst.errors import InputError
+from stream_nst.flicker import (
+    MotionEstimator,
+    mean_warping_error,
+    measure,
+    occlusion_mask,
+    psnr,
+    read_frames,
+    warping_error,
+)
+
+SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "videos"
+
+
+def errors_along(source: list[np.ndarray], stylized: list[np.ndarray]) -> list[float]:
+    estimator = MotionEstimator()
+    return [
+        warping_error(a, b, estimator(s, t))
+        for (s, t), (a, b) in zip(pairwise(source), pairwise(stylized), strict=True)
+    ]
+
+
+def test_warping_error_is_zero_when_the_output_moves_with_the_content():
+    source = panning(5, (3, 1))
+    errors = errors_along(source, [stylize(f) for f in source])
+    assert max(errors) < 2e-4
+
+
+def test_warping_error_grows_with_flicker():
+    source = panning(5, (3, 1))
+    clean = [stylize(f) for f in source]
+    low, high = (np.mean(errors_along(source, with_noise(clean, s))) for s in (4.0, 16.0))
+    assert 1e-4 < low < high
+    # Independent noise of sigma s adds about 2 (s / 255)^2 per pair.
+    assert high == pytest.approx(2 * (16.0 / 255) ** 2, rel=0.35)
+
+
+def test_occlusion_mask_flags_disoccluded_background():
+    clip, lefts = moving_square(2, step=6)
+    motion = MotionEstimator()(clip[0], clip[1])
+    top = (clip[0].shape[0] - 32) // 2
+    rows = slice(top + 4, top + 28)
+    # Background uncovered by the square's trailing edge: visible now, hidden before.
+    uncovered = motion.visible[rows, lefts[0] : lefts[1]]
+    assert uncovered.mean() < 0.25
+    # Static background far from the square is visible.
+    assert motion.visible[:, 100:].mean() > 0.9
+    assert motion.visible[:16, :].mean() > 0.9
+
+
+def test_content_entering_at_the_border_is_not_visible():
+    source = panning(2, (5, 0))
+    motion = MotionEstimator()(source[0], source[1])
+    # The camera pans right: the last 5 columns were outside the previous frame.
+    assert motion.visible[:, -4:].mean() < 0.1
+    assert motion.visible[:, 8:-12].mean() > 0.95
+
+
+def test_occlusion_mask_consistent_flows_and_round_trip_misses():
+    shape = (24, 32, 2)
+    backward = np.full(shape, (-2.0, 0.0), np.float32)
+    assert not occlusion_mask(backward, -backward).any()
+    assert occlusion_mask(backward, np.zeros(shape, np.float32)).all()
+
+
+def test_warping_error_without_visible_pixels_is_nan():
+    source = panning(2, (0, 0))
+    motion = MotionEstimator()(source[0], source[1])
+    motion.visible[:] = False
+    assert math.isnan(warping_error(source[0], source[1], motion))
+
+
+def test_psnr():
+    assert psnr(0.0) == math.inf
+    assert psnr(0.01) == pytest.approx(20.0)
+
+
+def test_measure_reports_warping_error_and_psnr():
+    source = panning(4, (2, 2))
+    clean = [stylize(f) for f in source]
+    report = measure(source, with_noise(clean, 8.0), reference=clean)
+    assert report.frames == 4
+    assert report.warping_error > 1e-4
+    # Noise of sigma 8 is PSNR 30.1 dB; clipping at 0 and 255 removes a little of it.
+    assert psnr((8.0 / 255) ** 2) < report.psnr < psnr((8.0 / 255) ** 2) + 1.5
+    assert measure(source, clean).psnr is None
+
+
+def test_measure_resizes_the_source_to_the_stylized_size():
+    source = panning(3, (4, 0), size=(96, 128))
+    small = [cv2.resize(stylize(f), (64, 48), interpolation=cv2.INTER_AREA) for f in source]
+    assert measure(source, small).warping_error < 1e-3
+
+
+def test_measure_rejects_mismatched_inputs():
+    source = panning(3, (1, 0))
+    with pytest.raises(InputError, match="numbers of frames"):
+        measure(source, source[:2])
+    with pytest.raises(InputError, match="at least two frames"):
+        measure(source[:1], source[:1])
+    with pytest.raises(InputError, match="differs from reference"):
+        measure(source, source, reference=[f[:10] for f in source])
+    with pytest.raises(InputError, match="need 2 motions"):
+        mean_warping_error(source, [])
+
+
+def write_folder(folder: Path, frames: list[np.ndarray]) -> Path:
+    folder.mkdir()
+    for index, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"frame_{index:04d}.png"), frame)
+    return folder
+
+
+def write_video(path: Path, frames: list[np.ndarray]) -> Path:
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=10)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "bgr0"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
+        container.mux(stream.encode())
+    return path
+
+
+def test_read_frames_from_folder_and_video(tmp_path):
+    frames = panning(4, (2, 0))
+    folder = write_folder(tmp_path / "frames", frames)
+    (folder / "notes.txt").write_text("not a frame")
+    read = list(read_frames(folder))
+    assert len(read) == 4
+    np.testing.assert_array_equal(read[2], frames[2])
+    video = write_video(tmp_path / "clip.mkv", frames)
+    decoded = list(read_frames(video, max_frames=3, max_width=64))
+    assert len(decoded) == 3
+    assert decoded[0].shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty folder", "not a video", "bad image"])
+def test_read_frames_rejects_bad_inputs(tmp_path, kind):
+    path = tmp_path / "input"
+    if kind == "empty folder":
+        path.mkdir()
+    elif kind == "not a video":
+        path.write_text("hello")
+    elif kind == "bad image":
+        path.mkdir()
+        (path / "0001.png").write_bytes(b"not a png")
+    with pytest.raises(InputError):
+        list(read_frames(path))
+
+
+def test_cli_prints_the_metrics(tmp_path, capsys):
+    source = panning(4, (2, 1))
+    clean = [stylize(f) for f in source]
+    src = write_folder(tmp_path / "src", source)
+    noisy = write_folder(tmp_path / "noisy", with_noise(clean, 8.0))
+    ref = write_folder(tmp_path / "ref", clean)
+    assert cli_main(["measure-flicker", str(src), str(noisy), "--reference", str(ref)]) == 0
+    out = capsys.readouterr().out
+    assert "warping error" in out and "PSNR" in out
+    assert cli_main(["measure-flicker", str(src), str(noisy), "--json", "--max-frames", "3"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frames"] == 3 and result["psnr"] is None and result["warping_error"] > 0
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    src = write_folder(tmp_path / "src", panning(3, (1, 0)))
+    assert cli_main(["measure-flicker", str(src), str(tmp_path / "missing.mp4")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert cli_main(["measure-flicker", str(src)]) == 2  # usage error from argparse
+    assert cli_main(["measure-flicker", "--help"]) == 0
+    assert "warping error" in capsys.readouterr().out.lower()
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="needs ../shared/videos")
+def test_real_clip_source_against_itself_is_steady():
+    frames = list(read_frames(SHARED_VIDEOS / "box.mp4", max_frames=4, max_width=320))
+    noisy = with_noise(frames, 10.0)
+    steady = measure(frames, frames).warping_error
+    assert steady < measure(frames, noisy).warping_error / 4
