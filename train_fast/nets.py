@@ -1,6 +1,6 @@
 """Feed-forward style networks (image in, stylised image out).
 
-Both networks take and return RGB tensors in [0, 255] of shape (N, 3, H, W), so the
+Both networks take and return BGR tensors in [0, 255] of shape (N, 3, H, W), so the
 loss code and the ONNX export wrapper treat them alike. ``PAD_MULTIPLE`` of each class is
 the factor H and W must be divisible by.
 
@@ -11,8 +11,9 @@ the factor H and W must be divisible by.
 * :class:`RTNet` — the real-time network. It works at 1/4 resolution from its first layer
   (pixel-unshuffle turns each 4x4 patch into 48 channels, which costs nothing), does its
   style work with depthwise-separable residual blocks at 1/8 resolution, and returns to full
-  resolution through pixel-shuffle followed by one small full-resolution conv that removes
-  the 4x4 block structure. Every op is one onnxruntime runs fast on CPU.
+  resolution through pixel-shuffle. A global residual (output = input + learnt change, the
+  change initialised to zero) makes the photo readable from the first training step. Every
+  op is one onnxruntime runs fast on CPU.
 """
 
 from __future__ import annotations
@@ -163,11 +164,20 @@ class RTNet(StyleNet):
             SeparableConv(width, stem),
             nn.InstanceNorm2d(stem, affine=True),
             nn.ReLU(inplace=True),
-            SeparableConv(stem, cells),  # one 4x4 RGB patch per cell
+            SeparableConv(stem, cells),  # a change to each 4x4 RGB patch
         )
+        # The decoder's output is added to the input patches (a global residual) and starts
+        # at zero, so training begins from the identity: the photo stays readable from the
+        # first step and the network only has to learn the painting's changes to it.
+        nn.init.zeros_(self.decode[-1][-1].weight)
+        nn.init.zeros_(self.decode[-1][-1].bias)
+
+    def _cells(self, cells: torch.Tensor) -> torch.Tensor:
+        """Input patches in [-1, 1] → stylised patches in [-1, 1]."""
+        return cells + self.decode(self.transform(self.encode(cells)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.decode(self.transform(self.encode(F.pixel_unshuffle(x / 127.5 - 1.0, self.PATCH))))
+        y = self._cells(F.pixel_unshuffle(x / 127.5 - 1.0, self.PATCH))
         return (F.pixel_shuffle(y, self.PATCH) + 1.0) * 127.5
 
     def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
@@ -177,8 +187,8 @@ class RTNet(StyleNet):
         p = self.PATCH
         x = frame.to(self.compute_dtype) / 127.5 - 1.0
         x = x.reshape(n, h // p, p, w // p, p, 3).permute(0, 5, 2, 4, 1, 3)
-        y = self.decode(self.transform(self.encode(x.reshape(n, 3 * p * p, h // p, w // p))))
-        y = y * 127.5 + 128.0  # scale to 0-255 plus the rounding half, fused into the last conv
+        y = self._cells(x.reshape(n, 3 * p * p, h // p, w // p))
+        y = y * 127.5 + 128.0  # scale to 0-255 plus the rounding half
         y = y.reshape(n, 3, p, p, h // p, w // p).permute(0, 4, 2, 5, 3, 1)
         return y.reshape(n, h, w, 3).clamp(0, 255).to(torch.uint8)
 
