@@ -238,3 +238,14 @@ def test_output_format_that_cannot_hold_the_video(
     result = run_cli("--style", tiny_model, make_clip(), "-o", tmp_path / name)
     assert_one_line_error(result, message)
     _no_leftovers(tmp_path)
+
+
+def test_a_bad_file_in_a_folder_does_not_stop_the_others(tmp_path, tiny_model, make_clip, run_cli):
+    (tmp_path / "in").mkdir()
+    make_clip("in/good.mp4")
+    (tmp_path / "in" / "empty.mp4").touch()
+    result = run_cli("--style", tiny_model, tmp_path / "in", "-o", tmp_path / "out")
+    assert result.code == 2
+    errors = [line for line in result.err.splitlines() if line.startswith("stream-nst: error:")]
+    assert len(errors) == 1 and "empty" in errors[0] and "Traceback" not in result.err
+    assert probe(tmp_path / "out" / "good.mp4").frames == 12
