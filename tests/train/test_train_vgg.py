@@ -113,3 +113,37 @@ def test_style_loss_is_zero_at_its_targets(tiny_vgg_pth: Path) -> None:
     assert float(terms.style) < 1e-5 and float(terms.content) < 1e-6
     other = torch.rand(1, 3, 32, 32) * 255
     assert float(loss(other, loss.content_targets(style)).style) > 1e-3
+
+
+def test_matconvnet_mat_loader(tmp_path: Path, tiny_vgg_pth: Path) -> None:
+    """A MatConvNet-layout .mat (HWIO kernels, fully connected layers mixed in) loads in order."""
+    scipy_io = pytest.importorskip("scipy.io")
+    reference = load_vgg_weights(tiny_vgg_pth)
+    layers = []
+    for i, (kernel, bias) in enumerate(reference.convs):
+        hwio = kernel.numpy().transpose(2, 3, 1, 0)
+        layers.append(
+            {
+                "name": f"conv{i}",
+                "type": "conv",
+                "weights": np.array([[hwio, bias.numpy()[:, None]]], dtype=object),
+            }
+        )
+        layers.append({"name": f"relu{i}", "type": "relu"})
+    fc = np.zeros((7, 7, 512, 8), np.float32)  # an fc layer stored as a conv, skipped
+    layers.append(
+        {
+            "name": "fc6",
+            "type": "conv",
+            "weights": np.array([[fc, np.zeros((8, 1), np.float32)]], dtype=object),
+        }
+    )
+    cells = np.empty((1, len(layers)), dtype=object)
+    for i, layer in enumerate(layers):
+        cells[0, i] = layer
+    path = tmp_path / "imagenet-vgg-verydeep-19.mat"
+    scipy_io.savemat(path, {"layers": cells})
+    loaded = load_vgg_weights(path)
+    assert loaded.source.startswith("matconvnet:") and loaded.convention.channel_order == "rgb"
+    for (k1, b1), (k2, b2) in zip(loaded.convs, reference.convs, strict=True):
+        assert torch.equal(k1, k2) and torch.equal(b1, b2)
