@@ -46,7 +46,7 @@ from .settings import (
     StylizeSettings,
 )
 from .smooth import SmoothSettings
-from .sources import IMAGE_SUFFIXES, folder_inputs, is_stream_url, open_source
+from .sources import IMAGE_SUFFIXES, Source, folder_inputs, is_stream_url, open_source
 from .styles import MODELS_ENV, installed_styles
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -217,12 +217,12 @@ def _stylize_command(args: list[str], console: _Console) -> int:
     )
     stylizer.model  # noqa: B018 - load the network now: a bad model fails before any I/O
     run = _Run(opts, stylizer, console)
-    spec = opts.input
-    if spec is None or spec.isdigit() or is_stream_url(spec):
-        return run.live(spec or "0") if opts.output is None else run.record(spec or "0")
+    spec, output = opts.input or "0", Path(opts.output) if opts.output else None
+    if spec.isdigit() or is_stream_url(spec):  # a camera or a stream
+        return run.live(spec) if output is None else run.single(spec, output)
     if Path(spec).is_dir():
         return run.folder(Path(spec))
-    return run.file(Path(spec))
+    return run.single(spec, output)
 
 
 class _Run:
@@ -233,23 +233,9 @@ class _Run:
         self.smooth = SmoothSettings(enabled=not opts.no_smooth)
         self.encode = EncodeSettings(opts.codec, opts.crf, opts.preset)
 
-    def file(self, path: Path) -> int:
-        source = open_source(path)
-        kind = source.info.kind
-        output = Path(self.opts.output) if self.opts.output else _default_output(path, kind, self)
-        try:
-            summary = self._convert(source, output)
-        finally:
-            source.close()
-        return self._report([summary])
-
-    def record(self, spec: str) -> int:
-        source = open_source(spec)
-        try:
-            summary = self._convert(source, Path(self.opts.output))
-        finally:
-            source.close()
-        return self._report([summary])
+    def single(self, spec: str, output: Path | None) -> int:
+        """A file, or a camera or stream recorded to ``output``."""
+        return self._report([self._stylize(spec, output)])
 
     def folder(self, folder: Path) -> int:
         inputs = folder_inputs(folder)
@@ -261,11 +247,7 @@ class _Run:
         summaries, failed = [], 0
         for src, dst in plan.items():
             try:
-                source = open_source(src)
-                try:
-                    summaries.append(self._convert(source, dst))
-                finally:
-                    source.close()
+                summaries.append(self._stylize(src, dst))
             except Interrupted:
                 raise
             except StreamNSTError as exc:
@@ -310,7 +292,16 @@ class _Run:
     def style(self) -> str:
         return self.stylizer.style.name
 
-    def _convert(self, source, output: Path) -> RunSummary:
+    def _stylize(self, spec: str | Path, output: Path | None) -> RunSummary:
+        source = open_source(spec)
+        try:
+            if output is None:
+                output = _default_output(Path(spec), source.info.kind, self.style)
+            return self._convert(source, output)
+        finally:
+            source.close()
+
+    def _convert(self, source: Source, output: Path) -> RunSummary:
         self.console.done = 0
         try:
             return convert(
@@ -349,10 +340,10 @@ class _Run:
         return EXIT_BAD_INPUT if any(s.damage for s in summaries) else EXIT_OK
 
 
-def _default_output(path: Path, kind: str, run: _Run) -> Path:
+def _default_output(path: Path, kind: str, style: str) -> Path:
     """``clip.mp4`` -> ``clip.<style>.mp4`` beside the input (videos always get ``.mp4``)."""
     suffix = path.suffix if kind == "image" else ".mp4"
-    return path.with_name(f"{path.stem}.{run.style}{suffix}")
+    return path.with_name(f"{path.stem}.{style}{suffix}")
 
 
 def _folder_output_name(path: Path) -> str:
