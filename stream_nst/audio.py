@@ -55,10 +55,8 @@ class AudioTracks:
         """Flush the audio decoders and encoders and close the source."""
         for index, stream in self._encode.items():
             for frame in self._input.streams[index].decode(None):
-                for packet in stream.encode(frame):
-                    self._output.mux(packet)
-            for packet in stream.encode(None):
-                self._output.mux(packet)
+                self._output.mux(stream.encode(frame))
+            self._output.mux(stream.encode(None))
         self._input.close()
 
     def _write(self, packet: av.Packet) -> None:
@@ -72,8 +70,7 @@ class AudioTracks:
         except av.FFmpegError:
             return  # a damaged audio packet: a moment of silence, not a failed run
         for frame in frames:
-            for encoded in self._encode[index].encode(frame):
-                self._output.mux(encoded)
+            self._output.mux(self._encode[index].encode(frame))
 
     def _demux(self) -> Iterator[av.Packet]:
         """Audio packets in file order; the stream simply ends where the file is damaged."""

@@ -151,6 +151,8 @@ class VideoFileSource:
         try:
             self._container = av.open(str(path), metadata_errors="ignore")
         except av.FFmpegError as exc:
+            if isinstance(exc, OSError):  # not found, no permission, ...
+                raise InputError(f"cannot read {path}: {exc.strerror}") from exc
             raise InputError(f"cannot read {path}: not a video file ({_reason(exc)})") from exc
         if not self._container.streams.video:
             self._container.close()
