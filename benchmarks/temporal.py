@@ -173,14 +173,25 @@ STRIP = 5  # consecutive frames shown
 LABEL_WIDTH = 118
 
 
-def moving_crop(motions: Sequence[Motion], first: int) -> tuple[int, int]:
-    """Top-left corner of the crop centred where the source moves most over the strip."""
-    magnitude = sum(np.linalg.norm(m.flow, axis=2) for m in motions[first - 1 : first + STRIP])
-    height, width = magnitude.shape
+def ghost_crop(blended: Sequence[np.ndarray], stylized: Sequence[np.ndarray]):
+    """(first frame, x, y) of the strip and crop where the plain blend strays furthest from
+    the per-frame output: its ghost trails, behind moving content."""
+    height, width = stylized[0].shape[:2]
     crop_w, crop_h = min(CROP[0], width), min(CROP[1], height)
-    energy = cv2.boxFilter(magnitude.astype(np.float32), -1, (crop_w, crop_h))
-    y, x = np.unravel_index(int(np.argmax(energy)), energy.shape)
+    energy = [
+        cv2.boxFilter(
+            cv2.cvtColor(cv2.absdiff(b, s), cv2.COLOR_BGR2GRAY), cv2.CV_32F, (crop_w, crop_h)
+        )
+        for b, s in zip(blended, stylized, strict=True)
+    ]
+    best = (-1.0, 1, 0, 0)
+    for first in range(1, len(energy) - STRIP + 1):
+        window = sum(energy[first : first + STRIP])
+        _, peak, _, (x, y) = cv2.minMaxLoc(window)
+        best = max(best, (peak, first, x, y))
+    _, first, x, y = best
     return (
+        first,
         int(np.clip(x - crop_w // 2, 0, width - crop_w)),
         int(np.clip(y - crop_h // 2, 0, height - crop_h)),
     )
@@ -197,8 +208,7 @@ def label(tile_row: np.ndarray, text: str) -> np.ndarray:
 def picture(result: ClipResult, outputs: ClipOutputs) -> np.ndarray:
     """Rows: source, then per method its frames and its flicker (the frame minus the
     previous one warped along the source flow, x4), over ``STRIP`` consecutive frames."""
-    first = max(1, len(outputs.sources) // 2 - STRIP // 2)
-    x, y = moving_crop(outputs.motions, first)
+    first, x, y = ghost_crop(outputs.outputs["blend"], outputs.outputs["per-frame"])
     frames = range(first, first + STRIP)
 
     def crop(image: np.ndarray) -> np.ndarray:
@@ -297,7 +307,7 @@ def section(results: list[ClipResult], cost: Cost, context: dict[str, str]) -> s
         f"![Temporal stability on {context['picture_clip']}]({context['picture']})",
         "",
         f"`{context['picture']}`: {context['picture_clip']}, {STRIP} consecutive frames, "
-        "cropped where the source moves most. Per method: its frames, then its flicker (each "
+        "cropped where the plain blend ghosts most. Per method: its frames, then its flicker (each "
         "frame minus the previous one warped along the source flow, ×4; occluded pixels "
         "black).",
         END,

@@ -10,13 +10,19 @@ with moving content instead of boiling, without the ghost trails of a plain blen
 frame, on small grayscale source frames (``flow_width`` wide):
 
 1. DIS optical flow (ultrafast preset) from the current to the previous frame;
-2. warp the previous small frame along it; the absolute difference to the current one is
-   the *warp error*, a cheap stand-in for occlusion detection: disoccluded or newly
-   entering content, and places the flow got wrong, do not match. A pixel's blend weight
-   is ``strength`` where the error is at most ``trusted_error``, falling linearly to 0 at
-   ``rejected_error`` (and 0 where the flow points outside the frame);
-3. a mean warp error above ``scene_cut_error`` means a new shot: the state is reset;
-4. at full resolution: upscale the flow, remap the previous output, blend per pixel.
+2. the *warp error*: the previous small frame warped along the flow, minus the current one.
+   It stands in for occlusion detection (a forward-backward check would need a second
+   flow): disoccluded or newly entering content, and places the flow got wrong, do not
+   match;
+3. the frame's dominant translation (the median flow) replaces the dense flow wherever it
+   explains a 5x5 neighbourhood at least as well: static and rigidly panning background
+   then moves as one, instead of jittering with the dense flow's per-pixel noise;
+4. a pixel's blend weight is ``strength`` where the warp error is at most
+   ``trusted_error``, falling linearly to 0 at ``rejected_error`` (and 0 where the flow
+   leaves the frame); when more than ``scene_cut_fraction`` of the frame is rejected, a
+   new shot has started and the state is reset;
+5. at full resolution: interpolate the sampling positions up, remap the previous output
+   (fixed-point bilinear), blend per pixel (``cv2.blendLinear``).
 
 The returned frame is also the smoother's memory of the previous output: callers must
 not modify it in place.
@@ -117,6 +123,7 @@ _FLOW_PRESET = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
 # Window (small-frame pixels) over which the dominant translation and the dense flow are
 # compared, and the stride of the flow samples the dominant translation is the median of.
 _NEIGHBOURHOOD = (5, 5)
+_MIN_FLOW_SIDE = 12  # DIS needs one side at least this long; smaller frames pass through
 _DOMINANT_STRIDE = 8
 
 
@@ -164,6 +171,7 @@ class FlowSmoother:
             or previous_out is None
             or previous_gray.shape != gray.shape
             or previous_out.shape != stylized.shape
+            or max(gray.shape) < _MIN_FLOW_SIDE
         ):
             return self._restart(stylized)
         geometry = self._geometry_for(gray, stylized)

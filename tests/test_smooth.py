@@ -106,6 +106,13 @@ def test_output_is_a_new_uint8_frame_the_size_of_the_stylized_one():
     assert psnr(mse(outputs[-1], stylized[-1])) > 30.0
 
 
+def test_frames_too_small_for_flow_pass_through():
+    smoother = FlowSmoother(SmoothSettings())
+    tiny = [texture(9, 11, seed) for seed in range(3)]
+    for frame in tiny:
+        np.testing.assert_array_equal(smoother(frame, frame), frame)
+
+
 def test_exponential_blend():
     a = np.full((8, 8, 3), 100, np.uint8)
     b = np.full((8, 8, 3), 200, np.uint8)
