@@ -19,16 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.report import machine, markdown_table, write_section
+from benchmarks.report import labelled_strip, machine, markdown_table, write_section
 from train_fast.data import split_content
 from train_fast.gatys import GatysSettings, gatys_optimise
-from train_fast.images import image_to_tensor, read_image
+from train_fast.images import image_to_tensor, read_image, tensor_to_image
 from train_fast.losses import StyleLoss
 from train_fast.vgg import load_vgg_weights
 
@@ -42,12 +43,13 @@ def _crop_to(image: np.ndarray, multiple: int) -> np.ndarray:
     return image[: h - h % multiple, : w - w % multiple]
 
 
-def evaluate(args: argparse.Namespace) -> list[dict]:
+def evaluate(args: argparse.Namespace) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
     torch.set_num_threads(args.threads)
     vgg = load_vgg_weights(args.vgg)
     _, held_out = split_content(args.content_dir)
     photos = held_out[: args.photos]
     rows = []
+    panels: list[tuple[str, np.ndarray]] = []  # the first photo through every method
     for model_path in args.models:
         meta = _metadata(model_path)
         training = json.loads(meta.get("training", "{}"))
@@ -59,6 +61,11 @@ def evaluate(args: argparse.Namespace) -> list[dict]:
         for photo_path in photos:
             photo = _crop_to(read_image(photo_path, args.size), multiple)
             (out,) = session.run(None, {"frame": photo[None]})
+            first = photo_path == photos[0]
+            if first and not panels:
+                panels.append(("photo (held out)", photo))
+            if first:
+                panels.append((f"{meta['style_name']} {meta.get('architecture', '')}", out[0]))
             x, y = image_to_tensor(photo), image_to_tensor(out[0])
             with torch.no_grad():
                 targets = loss.content_targets(x)
@@ -79,9 +86,11 @@ def evaluate(args: argparse.Namespace) -> list[dict]:
                 with torch.no_grad():
                     g = loss(result, targets).as_floats()
                 row["gatys_style"], row["gatys_content"] = g["style"], g["content"]
+                if first:
+                    panels.append((f"Gatys {args.gatys_steps} steps", tensor_to_image(result)))
             rows.append(row)
             print(json.dumps(row), flush=True)
-    return rows
+    return rows, panels
 
 
 def summarise(rows: list[dict], args: argparse.Namespace) -> str:
@@ -144,9 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gatys-steps", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--section", default="quality", help="BENCHMARKS.md section to write")
+    p.add_argument("--picture", type=Path, help="write the first photo through every method here")
     args = p.parse_args(argv)
-    rows = evaluate(args)
+    rows, panels = evaluate(args)
     text = summarise(rows, args)
+    if args.picture:
+        cv2.imwrite(str(args.picture), labelled_strip(panels), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        text += f"\n\n![the first held-out photo through each method]({args.picture.as_posix()})"
     print(text)
     write_section(args.section, text)
     return 0

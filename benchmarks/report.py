@@ -12,6 +12,9 @@ import re
 import subprocess
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 
@@ -48,3 +51,16 @@ def write_section(name: str, body: str, path: Path = BENCHMARKS_MD) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def labelled_strip(panels: list[tuple[str, np.ndarray]], height: int = 200) -> np.ndarray:
+    """BGR images side by side at one height, each with its label in a band above it."""
+    tiles = []
+    for label, image in panels:
+        width = round(image.shape[1] * height / image.shape[0])
+        tile = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        band = np.full((24, width, 3), 255, np.uint8)
+        cv2.putText(band, label, (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.vstack([band, tile]))
+        tiles.append(np.full((height + 24, 4, 3), 255, np.uint8))
+    return np.hstack(tiles[:-1])
