@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from .errors import InputError, ModelError, UsageError
+from .errors import InputError, ModelError, UsageError, first_line
 from .settings import DEFAULT_STYLE, EngineSettings, StylizeSettings
 from .styles import StyleInfo, resolve_style
 
@@ -65,7 +65,7 @@ class StyleModel:
         except Exception as exc:  # onnxruntime's error types share no base but Exception
             raise ModelError(
                 f"style model {self.style.path} failed on a {width}x{height} frame: "
-                f"{_first_line(exc)}"
+                f"{first_line(exc)}"
             ) from exc
         out = unpack(result) if result.ndim == 4 else result
         if out.shape != padded.shape:
@@ -227,10 +227,10 @@ def _open_session(path: Path, settings: EngineSettings) -> tuple[ort.InferenceSe
         with contextlib.redirect_stdout(fallback_report):
             session = ort.InferenceSession(str(path), options, providers=providers)
     except Exception as exc:  # onnxruntime's error types share no base but Exception
-        raise ModelError(f"cannot load style model {path}: {_first_line(exc)}") from exc
+        raise ModelError(f"cannot load style model {path}: {first_line(exc)}") from exc
     provider = session.get_providers()[0]
     if settings.device == "cuda" and provider not in _GPU_PROVIDERS:
-        reason = _first_line(fallback_report.getvalue()) or "see the onnxruntime GPU requirements"
+        reason = first_line(fallback_report.getvalue()) or "see the onnxruntime GPU requirements"
         raise UsageError(f"--device cuda: onnxruntime fell back to the CPU ({reason})")
     return session, provider
 
@@ -296,8 +296,3 @@ def _downscale_factor(width: int, height: int, max_size: int | None) -> float:
     if max_size is None or max(width, height) <= max_size:
         return 1.0
     return max_size / max(width, height)
-
-
-def _first_line(exc: BaseException | str) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

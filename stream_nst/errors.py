@@ -37,3 +37,12 @@ class Interrupted(StreamNSTError):
     """The user stopped a run (Ctrl-C); whatever was finished has been kept."""
 
     exit_code = 130
+
+
+def first_line(error: BaseException | str) -> str:
+    """The first line of a message, for one-line reports (an exception without a message
+    gives its class name; an empty string stays empty)."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return "" if isinstance(error, str) else type(error).__name__

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stream_nst.errors import first_line
 from train_fast.artworks import Artwork
 from train_fast.data import CropSampler, split_content
 from train_fast.errors import InputError, UsageError
@@ -152,7 +153,9 @@ class Trainer:
         try:
             state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise InputError(f"cannot read checkpoint {self.checkpoint_path}: {exc}") from exc
+            raise InputError(
+                f"cannot read checkpoint {self.checkpoint_path}: {first_line(exc)}"
+            ) from exc
         if state["arch"] != self.s.arch:
             raise UsageError(f"checkpoint is for --arch {state['arch']}, not {self.s.arch}")
         self.net.load_state_dict(state["net"])

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stream_nst.errors import first_line
 from train_fast.errors import VGGLoadError
 
 VGG_ENV_VAR = "STREAM_NST_VGG"
@@ -103,7 +104,7 @@ def load_vgg_weights(source: str | Path | None) -> VGGWeights:
     except VGGLoadError:
         raise
     except Exception as exc:  # any parse failure of a user-given file is a bad input
-        raise VGGLoadError(f"cannot read VGG weights from {path}: {exc}") from exc
+        raise VGGLoadError(f"cannot read VGG weights from {path}: {first_line(exc)}") from exc
     raise VGGLoadError(
         f"unknown VGG weights format: {path} (expected a .pth state dict, a MatConvNet .mat, "
         "or a TF.js/Keras model.json directory)"

@@ -1,0 +1,93 @@
+"""`stream-nst train` / `stream-nst gatys` through the real command: exit codes, messages,
+and the trained model stylising video in the runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+def _train_args(style: Path, photos: Path, out: Path, vgg: Path, *extra: object) -> list[object]:
+    return [
+        "train",
+        style,
+        "--name",
+        "stripes",
+        "--content-dir",
+        photos,
+        "-o",
+        out,
+        "--vgg",
+        vgg,
+        "--steps",
+        "2",
+        "--size",
+        "64",
+        "--batch",
+        "1",
+        "--work-dir",
+        out / "work",
+        "-q",
+        *extra,
+    ]
+
+
+def test_trained_model_stylises_video_in_the_runtime(
+    run_cli, tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, make_clip
+) -> None:
+    assert run_cli(*_train_args(style_image, photo_dir, tmp_path, tiny_vgg_pth)).code == 0
+    model = tmp_path / "stripes.onnx"
+    clip = make_clip("clip.mp4", frames=6, size=(90, 70))
+    result = run_cli("--style", model, clip, "-o", tmp_path / "out.mp4", "-q")
+    assert result.code == 0, result.err
+    import av
+
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        frames = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+    assert len(frames) == 6 and frames[0].shape == (70, 90, 3)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing_style", "style image not found"),
+        ("empty_content", "no training photos"),
+        ("corrupt_vgg", "cannot read VGG weights"),
+        ("bad_name", "--name"),
+    ],
+)
+def test_train_bad_inputs_exit_2_with_one_line(
+    run_cli,
+    tmp_path: Path,
+    photo_dir: Path,
+    style_image: Path,
+    tiny_vgg_pth: Path,
+    case: str,
+    message: str,
+) -> None:
+    style, photos, vgg, extra = style_image, photo_dir, tiny_vgg_pth, []
+    if case == "missing_style":
+        style = tmp_path / "nope.jpg"
+    elif case == "empty_content":
+        photos = tmp_path / "empty"
+        photos.mkdir()
+    elif case == "corrupt_vgg":
+        vgg = tmp_path / "vgg.pth"
+        vgg.write_bytes(b"\x00garbage")
+    args = _train_args(style, photos, tmp_path, vgg, *extra)
+    if case == "bad_name":
+        args[args.index("stripes")] = "Bad/Name"
+    result = run_cli(*args)
+    assert result.code == 2
+    assert message in result.err and len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err
+
+
+def test_gatys_bad_inputs_exit_2(run_cli, tmp_path: Path, style_image: Path) -> None:
+    result = run_cli("gatys", tmp_path / "missing.jpg", style_image, "-o", tmp_path / "o.png")
+    assert result.code == 2 and "not found" in result.err
+    result = run_cli("gatys", style_image, style_image)  # no -o
+    assert result.code == 2 and "-o" in result.err
