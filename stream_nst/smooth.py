@@ -46,15 +46,15 @@ class SmoothSettings:
 
     enabled: bool = True
     """Smooth at all (``--no-smooth`` turns it off)."""
-    strength: float = 0.6
+    strength: float = 0.7
     """Weight of the motion-compensated previous output where the flow is trusted, in
     [0, 1): 0 is no smoothing; higher is steadier but slower to follow changes
     (``--smooth-strength``)."""
     flow_width: int = 320
     """Width in pixels of the grayscale frames the flow is computed on (never upscaled)."""
-    trusted_error: float = 6.0
+    trusted_error: float = 10.0
     """Warp error (gray levels, 0-255) up to which the flow is fully trusted."""
-    rejected_error: float = 24.0
+    rejected_error: float = 30.0
     """Warp error at and above which a pixel is taken as new content (not blended)."""
     scene_cut_fraction: float = 0.35
     """Share of a frame the previous one cannot explain (warp error at least

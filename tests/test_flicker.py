@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from rt_media import shared_video, write_clip
 from temporal_clips import moving_square, panning, stylize, with_noise
 
 from stream_nst.cli import main as cli_main
@@ -23,8 +24,6 @@ from stream_nst.flicker import (
     read_frames,
     warping_error,
 )
-
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "videos"
 
 
 def errors_along(source: list[np.ndarray], stylized: list[np.ndarray]) -> list[float]:
@@ -126,19 +125,6 @@ def write_folder(folder: Path, frames: list[np.ndarray]) -> Path:
     return folder
 
 
-def write_video(path: Path, frames: list[np.ndarray]) -> Path:
-    import av
-
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("ffv1", rate=10)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = "bgr0"
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")))
-        container.mux(stream.encode())
-    return path
-
-
 def test_read_frames_from_folder_and_video(tmp_path):
     frames = panning(4, (2, 0))
     folder = write_folder(tmp_path / "frames", frames)
@@ -146,7 +132,7 @@ def test_read_frames_from_folder_and_video(tmp_path):
     read = list(read_frames(folder))
     assert len(read) == 4
     np.testing.assert_array_equal(read[2], frames[2])
-    video = write_video(tmp_path / "clip.mkv", frames)
+    video = write_clip(tmp_path / "clip.mp4", frames=5, size=(128, 96))
     decoded = list(read_frames(video, max_frames=3, max_width=64))
     assert len(decoded) == 3
     assert decoded[0].shape == (48, 64, 3)
@@ -190,9 +176,8 @@ def test_cli_exit_codes(tmp_path, capsys):
 
 
 @pytest.mark.shared
-@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="needs ../shared/videos")
 def test_real_clip_source_against_itself_is_steady():
-    frames = list(read_frames(SHARED_VIDEOS / "box.mp4", max_frames=4, max_width=320))
+    frames = list(read_frames(shared_video("box.mp4"), max_frames=4, max_width=320))
     noisy = with_noise(frames, 10.0)
     steady = measure(frames, frames).warping_error
     assert steady < measure(frames, noisy).warping_error / 4

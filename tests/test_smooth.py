@@ -7,10 +7,18 @@ from itertools import pairwise
 import cv2
 import numpy as np
 import pytest
+from rt_media import shared_video
 from temporal_clips import moving_square, panning, stylize, texture, with_noise
 
 from stream_nst.errors import UsageError
-from stream_nst.flicker import MotionEstimator, clip_psnr, mean_warping_error, mse, psnr
+from stream_nst.flicker import (
+    MotionEstimator,
+    clip_psnr,
+    mean_warping_error,
+    mse,
+    psnr,
+    read_frames,
+)
 from stream_nst.smooth import (
     ExponentialBlend,
     FlowSmoother,
@@ -81,6 +89,16 @@ def test_scene_cut_resets():
     blocks = np.random.default_rng(2).integers(0, 256, (12, 16, 3), dtype=np.uint8)
     cut = cv2.resize(blocks, (128, 96), interpolation=cv2.INTER_NEAREST)
     np.testing.assert_array_equal(smoother(cut, stylize(cut)), stylize(cut))
+
+
+@pytest.mark.shared
+def test_a_real_cut_resets():
+    # cityCC0.mpg cuts from one street to another at frame 116.
+    frames = list(read_frames(shared_video("cityCC0.mpg"), max_frames=118, max_width=320))
+    smoother = FlowSmoother(SmoothSettings())
+    outputs = [smoother(f, stylize(f)) for f in frames[108:]]
+    np.testing.assert_array_equal(outputs[116 - 108], stylize(frames[116]))
+    assert not np.array_equal(outputs[115 - 108], stylize(frames[115]))
 
 
 def test_reset_and_size_change_restart():
