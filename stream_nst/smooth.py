@@ -22,7 +22,7 @@ frame, on small grayscale source frames (``flow_width`` wide):
    leaves the frame); when more than ``scene_cut_fraction`` of the frame is rejected, a
    new shot has started and the state is reset;
 5. at full resolution: interpolate the sampling positions up, remap the previous output
-   (fixed-point bilinear), blend per pixel (``cv2.blendLinear``).
+   (fixed-point bilinear), blend per pixel (8-bit weights).
 
 The returned frame is also the smoother's memory of the previous output: callers must
 not modify it in place.
@@ -50,7 +50,7 @@ class SmoothSettings:
     """Weight of the motion-compensated previous output where the flow is trusted, in
     [0, 1): 0 is no smoothing; higher is steadier but slower to follow changes
     (``--smooth-strength``)."""
-    flow_width: int = 320
+    flow_width: int = 256
     """Width in pixels of the grayscale frames the flow is computed on (never upscaled)."""
     trusted_error: float = 10.0
     """Warp error (gray levels, 0-255) up to which the flow is fully trusted."""
@@ -137,7 +137,7 @@ class _Geometry:
     small_map: np.ndarray = field(init=False)
     dominant: np.ndarray = field(init=False)  # the dominant translation, as a flow field
     full_map: np.ndarray = field(init=False)
-    scale: np.ndarray = field(init=False)  # full / small size, per axis
+    to_full: np.ndarray = field(init=False)  # small-pixel -> full-pixel coordinates (affine)
 
     def __post_init__(self) -> None:
         (small_w, small_h), (full_w, full_h) = self.small_size, self.full_size
@@ -145,7 +145,11 @@ class _Geometry:
         self.small_map = np.empty_like(self.small_grid)
         self.dominant = np.empty_like(self.small_grid)
         self.full_map = np.empty((full_h, full_w, 2), np.float32)
-        self.scale = np.array([full_w / small_w, full_h / small_h], np.float32)
+        # Pixel centres: small (x + 0.5) * scale = full (x' + 0.5).
+        scale_x, scale_y = full_w / small_w, full_h / small_h
+        self.to_full = np.array(
+            [[scale_x, 0.0, (scale_x - 1) / 2], [0.0, scale_y, (scale_y - 1) / 2]], np.float32
+        )
 
 
 class FlowSmoother:
@@ -182,18 +186,18 @@ class FlowSmoother:
         # Full resolution: scale the sampling positions from small-pixel to full-pixel
         # centres and interpolate them up (the same as upscaling the flow and adding the
         # full-size grid, but in one pass), then remap the previous output into this frame.
-        np.add(small_positions, 0.5, out=small_positions)
-        np.multiply(small_positions, geometry.scale, out=small_positions)
-        np.subtract(small_positions, 0.5, out=small_positions)
+        cv2.transform(small_positions, geometry.to_full, dst=small_positions)
         cv2.resize(small_positions, geometry.full_size, dst=geometry.full_map)
         # Fixed-point maps: converting costs less than remap saves with them.
         map_xy, map_fraction = cv2.convertMaps(geometry.full_map, None, cv2.CV_16SC2)
         warped = cv2.remap(
             previous_out, map_xy, map_fraction, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+        # Blend in 8 bits: out = (warped * w + stylized * (255 - w)) / 255.
         weight = cv2.resize(small_weight, geometry.full_size)
-        keep = cv2.resize(1.0 - small_weight, geometry.full_size)
-        self._previous_out = cv2.blendLinear(warped, stylized, weight, keep)
+        carried = cv2.multiply(warped, weight, scale=1 / 255)
+        fresh = cv2.multiply(stylized, cv2.bitwise_not(weight), scale=1 / 255)
+        self._previous_out = cv2.add(carried, fresh)
         return self._previous_out
 
     def _small_gray(self, source: np.ndarray) -> np.ndarray:
@@ -214,8 +218,9 @@ class FlowSmoother:
     def _motion(
         self, gray: np.ndarray, previous_gray: np.ndarray, geometry: _Geometry
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """Blend weight of the warped previous output, and where each pixel samples the
-        previous frame, both at small size; None at a scene cut."""
+        """Blend weight of the warped previous output (uint8, 255 = all of it, 3 channels),
+        and where each pixel samples the previous frame, both at small size; None at a
+        scene cut."""
         flow = backward_flow(self._flow, gray, previous_gray)
         error = self._warp_error(previous_gray, gray, flow, geometry)
         # The dominant (camera) translation: where it explains a neighbourhood as well as
@@ -233,8 +238,10 @@ class FlowSmoother:
         if rejected > self.settings.scene_cut_fraction * error.size:
             return None
         positions = sampling_map(flow, geometry.small_grid, out=geometry.small_map)
-        error[inside_frame(positions, *gray.shape) == 0] = 255.0
-        return self._weight(error), positions
+        # 0-255, and 0 where the flow leaves the frame; one copy per colour channel.
+        inside = inside_frame(positions, *gray.shape)
+        weight = cv2.multiply(self._weight(error), inside, dtype=cv2.CV_8U)
+        return cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), positions
 
     @staticmethod
     def _warp_error(
