@@ -12,7 +12,7 @@ the factor H and W must be divisible by.
   (pixel-unshuffle turns each 4x4 patch into 48 channels, which costs nothing), does its
   style work with depthwise-separable residual blocks at 1/8 resolution, and returns to full
   resolution through pixel-shuffle. A global residual (output = input + learnt change, the
-  change initialised to zero) makes the photo readable from the first training step. Every
+  change initialised near zero) makes the photo readable from the first training step. Every
   op is one onnxruntime runs fast on CPU.
 """
 
@@ -167,10 +167,12 @@ class RTNet(StyleNet):
             SeparableConv(stem, cells),  # a change to each 4x4 RGB patch
         )
         # The decoder's output is added to the input patches (a global residual) and starts
-        # at zero, so training begins from the identity: the photo stays readable from the
-        # first step and the network only has to learn the painting's changes to it.
-        nn.init.zeros_(self.decode[-1][-1].weight)
-        nn.init.zeros_(self.decode[-1][-1].bias)
+        # near zero, so training begins close to the identity: the photo stays readable from
+        # the first step and the network only has to learn the painting's changes to it.
+        # (Near, not at: an all-zero last layer would block every other layer's gradient.)
+        last = self.decode[-1][-1]
+        last.weight.data.mul_(0.1)
+        nn.init.zeros_(last.bias)
 
     def _cells(self, cells: torch.Tensor) -> torch.Tensor:
         """Input patches in [-1, 1] → stylised patches in [-1, 1]."""
