@@ -201,11 +201,13 @@ class FlowSmoother:
         return self._previous_out
 
     def _small_gray(self, source: np.ndarray) -> np.ndarray:
-        height, width = source.shape[:2]
+        gray = to_gray(source)
+        height, width = gray.shape
         if width <= self.settings.flow_width:
-            return to_gray(source)
+            return gray
         size = (self.settings.flow_width, max(1, round(height * self.settings.flow_width / width)))
-        return to_gray(cv2.resize(source, size, interpolation=cv2.INTER_AREA))
+        # Area averaging (anti-aliased); OpenCV has a fast path for integer factors.
+        return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
     def _geometry_for(self, gray: np.ndarray, stylized: np.ndarray) -> _Geometry:
         small_size = (gray.shape[1], gray.shape[0])
