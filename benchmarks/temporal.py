@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +31,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.report import BENCHMARKS_MD, machine, markdown_table, write_section
 from stream_nst.convert import stylize_video
 from stream_nst.engine import Stylizer
 from stream_nst.flicker import (
@@ -49,7 +48,6 @@ from stream_nst.smooth import ExponentialBlend, FlowSmoother, Smoother, SmoothSe
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = ("cup.mp4", "box.mp4", "vtest.avi", "cityCC0.mpg", "sintel_mountain_2")
-START, END = "<!-- temporal:start -->", "<!-- temporal:end -->"
 
 
 @dataclass
@@ -253,17 +251,6 @@ def write_picture(path: Path, image: np.ndarray, limit: int = 300_000) -> None:
     path.write_bytes(png.tobytes())
 
 
-def machine() -> str:
-    """CPU model and core count, as lscpu reports them."""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = re.search(r"Model name:\s*(.+)", lscpu)
-        cpu = model.group(1).strip() if model else platform.processor()
-    except (OSError, subprocess.CalledProcessError):
-        cpu = platform.processor() or "unknown CPU"
-    return f"{cpu}, {os.cpu_count()} cores"
-
-
 @dataclass
 class Cost:
     """What smoothing costs at 640x480."""
@@ -279,9 +266,34 @@ class Cost:
 
 
 def section(results: list[ClipResult], cost: Cost, context: dict[str, str]) -> str:
-    """The markdown section, between the markers."""
+    """The body of the BENCHMARKS.md section."""
+    rows = []
+    for r in results:
+        w = r.warp
+        fps = [1000.0 / (r.net_ms + extra) for extra in (0.0, r.blend_ms, r.smooth_ms)]
+        rows.append(
+            [
+                r.clip,
+                r.size,
+                f"{w['per-frame'] * 1e3:.2f} / {w['blend'] * 1e3:.2f} / **{w['ours'] * 1e3:.2f}**",
+                f"{w['ours'] / w['per-frame']:.2f}",
+                f"{r.alpha:.2f}",
+                f"{r.psnr['blend']:.2f} / {r.psnr['ours']:.2f}",
+                f"{fps[0]:.1f} / {fps[1]:.1f} / {fps[2]:.1f}",
+                "met" if r.meets_criteria else "**not met**",
+            ]
+        )
+    header = [
+        "clip",
+        "size",
+        "warping error ×10⁻³: per-frame / blend / **ours**",
+        "ours ÷ per-frame",
+        "blend α",
+        "PSNR dB: blend / ours",
+        "fps: per-frame / blend / ours",
+        "criteria",
+    ]
     lines = [
-        START,
         "## Temporal stability",
         "",
         f"Model `{context['model']}` ({context['description']}); {context['machine']}; "
@@ -294,20 +306,8 @@ def section(results: list[ClipResult], cost: Cost, context: dict[str, str]) -> s
         "(higher strays less: ghosting and lag cost PSNR). The exponential blend's alpha is "
         "tuned per clip to the PSNR of ours. fps: model plus smoother on this machine.",
         "",
-        "| clip | size | warping error ×10⁻³: per-frame / blend / **ours** | ours ÷ per-frame "
-        "| blend α | PSNR dB: blend / ours | fps: per-frame / blend / ours | criteria |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        markdown_table(header, rows),
     ]
-    for r in results:
-        w = r.warp
-        fps = [1000.0 / (r.net_ms + extra) for extra in (0.0, r.blend_ms, r.smooth_ms)]
-        lines.append(
-            f"| {r.clip} | {r.size} | {w['per-frame'] * 1e3:.2f} / {w['blend'] * 1e3:.2f} / "
-            f"**{w['ours'] * 1e3:.2f}** | {w['ours'] / w['per-frame']:.2f} | {r.alpha:.2f} | "
-            f"{r.psnr['blend']:.2f} / {r.psnr['ours']:.2f} | "
-            f"{fps[0]:.1f} / {fps[1]:.1f} / {fps[2]:.1f} | "
-            f"{'met' if r.meets_criteria else '**not met**'} |"
-        )
     cost_ok = cost.throughput_cost <= 0.15
     lines += [
         "",
@@ -316,8 +316,8 @@ def section(results: list[ClipResult], cost: Cost, context: dict[str, str]) -> s
         f"whole runtime (decode, stylize, smooth, encode; `stylize_video`) runs at "
         f"{cost.fps_off:.1f} fps without smoothing and {cost.fps_on:.1f} fps with it: "
         f"**{cost.throughput_cost:.1%} of throughput** "
-        f"({'within' if cost_ok else '**over**'} the 15 % budget). A training job shared the "
-        "2 cores during the run, so absolute times are noisy; the ratios are what count.",
+        f"({'within' if cost_ok else '**over**'} the 15 % budget). Load average when timing: "
+        f"{context['load']} (other jobs slow both alike; the ratios are what count).",
         "",
         "Criteria per clip: ours at most half the per-frame warping error, and below the "
         "equal-PSNR blend's.",
@@ -328,20 +328,8 @@ def section(results: list[ClipResult], cost: Cost, context: dict[str, str]) -> s
         "cropped where the plain blend ghosts most. Per method: its frames, then its flicker "
         f"(each frame minus the previous one warped along the source flow, ×{FLICKER_GAIN:g}; "
         "occluded pixels black).",
-        END,
     ]
-    return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace the temporal section of ``path`` (or append it); other content is kept."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text, old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    return "\n".join(lines)
 
 
 def relative(path: Path) -> str:
@@ -360,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-width", type=int, default=640)
     parser.add_argument("--picture-clip", default="cup.mp4", help="also the 640x480 cost clip")
     parser.add_argument("--rounds", type=int, default=3, help="runtime fps runs, each mode")
-    parser.add_argument("--report", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--report", type=Path, default=BENCHMARKS_MD)
     parser.add_argument("--picture", type=Path, default=ROOT / "samples" / "temporal.png")
     parser.add_argument("--no-write", action="store_true", help="print the results only")
     args = parser.parse_args(argv)
@@ -389,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if clip == args.picture_clip and not args.no_write:
             write_picture(args.picture, picture(result, outputs))
+    load = os.getloadavg()[0]
     net_ms, smooth_ms = smoother_cost(stylizer, settings, cost_clip, 60)
     fps = pipeline_fps(stylizer, cost_clip, args.rounds)
     cost = Cost(net_ms, smooth_ms, fps["off"], fps["on"])
@@ -413,8 +402,9 @@ def main(argv: list[str] | None = None) -> int:
             "picture": relative(args.picture),
             "picture_clip": args.picture_clip,
             "cost_clip": args.picture_clip,
+            "load": f"{load:.1f}",
         }
-        write_section(args.report, section(results, cost, context))
+        write_section("temporal", section(results, cost, context), args.report)
     return 0
 
 
