@@ -123,8 +123,8 @@ _FLOW_PRESET = cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
 # Window (small-frame pixels) over which the dominant translation and the dense flow are
 # compared, and the stride of the flow samples the dominant translation is the median of.
 _NEIGHBOURHOOD = (5, 5)
-_MIN_FLOW_SIDE = 12  # DIS needs one side at least this long; smaller frames pass through
 _DOMINANT_STRIDE = 8
+_MIN_FLOW_SIDE = 12  # DIS needs one side at least this long; smaller frames pass through
 
 
 @dataclass
