@@ -387,6 +387,8 @@ def _styles_command(args: list[str], console: _Console) -> int:
             about = f"(unreadable: {style.error})"
         else:
             about = " - ".join(part for part in (style.title, style.artist) if part) or "-"
+            if style.licence:
+                about += f" ({style.licence})"
         print(f"{style.name:<{width}}  {about}  [{style.path}]", file=console.stdout)
     return EXIT_OK
 

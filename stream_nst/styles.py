@@ -104,9 +104,12 @@ def load_style_info(path: Path, name: str) -> StyleInfo:
 
 
 def _installed_files() -> list[Path]:
-    """The models shipped inside the package (``models/`` in the source tree)."""
+    """The models shipped inside the package: ``stream_nst/models`` once installed, the
+    repository's ``models/`` when running from a source checkout."""
     try:
-        root = resources.files("stream_nst.models")
+        root = Path(str(resources.files("stream_nst.models")))
     except ModuleNotFoundError:
+        root = Path(__file__).resolve().parents[1] / "models"
+    if not root.is_dir():
         return []
-    return sorted(Path(str(entry)) for entry in root.iterdir() if entry.name.endswith(".onnx"))
+    return sorted(entry for entry in root.iterdir() if entry.name.endswith(".onnx"))
