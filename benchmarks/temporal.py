@@ -18,6 +18,7 @@ Writes its section into BENCHMARKS.md between ``<!-- temporal:start -->`` and
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import sys
@@ -240,15 +241,18 @@ def picture(result: ClipResult, outputs: ClipOutputs) -> np.ndarray:
 
 
 def write_picture(path: Path, image: np.ndarray, limit: int = 300_000) -> None:
-    """Write ``image`` as PNG with the fewest bits a channel dropped that keep it under
-    ``limit`` bytes (3 bits at most: hardly visible at this scale)."""
-    for bits in range(4):
-        mask = 0xFF << bits & 0xFF
-        ok, png = cv2.imencode(".png", image & mask, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-        if ok and len(png) <= limit:
+    """Write ``image`` as a PNG with an adaptive palette (Pillow, which torchvision brings),
+    with as many colours as keep it under ``limit`` bytes."""
+    from PIL import Image
+
+    rgb = Image.fromarray(np.ascontiguousarray(image[:, :, ::-1]))
+    for colours in (256, 192, 128, 96, 64):
+        png = io.BytesIO()
+        rgb.quantize(colours, dither=Image.Dither.NONE).save(png, "PNG", optimize=True)
+        if png.tell() <= limit:
             break
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png.tobytes())
+    path.write_bytes(png.getvalue())
 
 
 @dataclass
