@@ -203,11 +203,16 @@ class FlowSmoother:
     def _small_gray(self, source: np.ndarray) -> np.ndarray:
         gray = to_gray(source)
         height, width = gray.shape
-        if width <= self.settings.flow_width:
+        target = self.settings.flow_width
+        if width <= target:
             return gray
-        size = (self.settings.flow_width, max(1, round(height * self.settings.flow_width / width)))
-        # Area averaging (anti-aliased); OpenCV has a fast path for integer factors.
-        return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        size = (target, max(1, round(height * target / width)))
+        # Halve by area averaging (OpenCV's fast path) while at least twice too wide; the
+        # last step, by less than 2, is bilinear (cheap, and hardly aliases at that ratio).
+        while gray.shape[1] >= 2 * target:
+            half = (gray.shape[1] // 2, gray.shape[0] // 2)
+            gray = cv2.resize(gray, half, interpolation=cv2.INTER_AREA)
+        return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR)
 
     def _geometry_for(self, gray: np.ndarray, stylized: np.ndarray) -> _Geometry:
         small_size = (gray.shape[1], gray.shape[0])
