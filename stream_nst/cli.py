@@ -193,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="inference threads (default: the physical cores available)",
     )
     add("--no-smooth", action="store_true", help="no temporal smoothing")
+    add(
+        "--smooth-strength",
+        type=float,
+        default=SmoothSettings().strength,
+        metavar="S",
+        help="0..<1: how much of the motion-compensated previous output is kept "
+        "(default %(default)s)",
+    )
     add("--codec", default=encode.codec, help=f"video codec (default: {encode.codec})")
     add(
         "--crf",
@@ -230,7 +238,7 @@ class _Run:
 
     def __init__(self, opts: argparse.Namespace, stylizer: Stylizer, console: _Console):
         self.opts, self.stylizer, self.console = opts, stylizer, console
-        self.smooth = SmoothSettings(enabled=not opts.no_smooth)
+        self.smooth = SmoothSettings(enabled=not opts.no_smooth, strength=opts.smooth_strength)
         self.encode = EncodeSettings(opts.codec, opts.crf, opts.preset)
 
     def single(self, spec: str, output: Path | None) -> int:

@@ -20,10 +20,15 @@ from stream_nst.progress import Progress
 from stream_nst.styles import installed_styles, resolve_style
 
 
+def _shipped() -> set[str]:
+    """Names of the styles installed with the package (the test folders come on top)."""
+    return {s.name for s in installed_styles(environ={})}
+
+
 def test_styles_lists_name_artwork_and_file(models_dir, run_cli):
     result = run_cli("styles")
     assert result.code == 0
-    lines = result.out.splitlines()
+    lines = [line for line in result.out.splitlines() if line.split()[0] not in _shipped()]
     assert len(lines) == 2
     assert lines[0].startswith("tiny ") and "Tiny Test Pattern - Test Suite" in lines[0]
     assert str(models_dir / "tiny.onnx") in lines[0]
@@ -32,6 +37,7 @@ def test_styles_lists_name_artwork_and_file(models_dir, run_cli):
 def test_styles_json(models_dir, run_cli):
     result = run_cli("styles", "--json")
     listed = json.loads(result.out)
+    listed = [s for s in listed if s["name"] not in _shipped()]
     assert [s["name"] for s in listed] == ["tiny", "tiny8"]
     assert listed[0]["artist"] == "Test Suite" and listed[0]["path"].endswith("tiny.onnx")
 
@@ -57,7 +63,7 @@ def test_earlier_folders_hide_later_styles_of_the_same_name(tmp_path, monkeypatc
     build_tiny_model(second / "other.onnx")
     monkeypatch.setenv("STREAM_NST_MODELS", f"{first}{':'}{second}")
     assert resolve_style("same").metadata["style_name"] == "first"
-    assert [s.name for s in installed_styles()] == ["other", "same"]
+    assert [s.name for s in installed_styles() if s.name not in _shipped()] == ["other", "same"]
 
 
 def test_installed_models_are_found_in_the_package(tmp_path, monkeypatch):
@@ -155,3 +161,13 @@ def test_a_runtime_run_never_imports_torch(tmp_path, tiny_model, make_clip):
     )
     assert done.returncode == 0, done.stderr
     assert probe(out).frames == 12
+
+
+def test_smooth_strength_flag(run_cli, tiny_model, make_clip, tmp_path) -> None:
+    clip = make_clip("clip.mp4", frames=4)
+    ok = run_cli(
+        "--style", tiny_model, clip, "-o", tmp_path / "a.mp4", "--smooth-strength", "0.3", "-q"
+    )
+    assert ok.code == 0, ok.err
+    bad = run_cli("--style", tiny_model, clip, "-o", tmp_path / "b.mp4", "--smooth-strength", "1.5")
+    assert bad.code == 2 and "strength" in bad.err
