@@ -31,7 +31,7 @@ import cv2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.report import machine, markdown_table, write_section  # noqa: E402
+from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst import stylize_video  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
 from stream_nst.settings import EncodeSettings  # noqa: E402
@@ -274,9 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"stream-nst is **{peer['ratio']:.1f}×** the peer's throughput in this run.",
         ]
-    report = "\n".join(text)
-    print(report)
-    write_section("realtime", report)
+    publish("realtime", text)
     return 0
 
 

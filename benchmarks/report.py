@@ -64,3 +64,10 @@ def labelled_strip(panels: list[tuple[str, np.ndarray]], height: int = 200) -> n
         tiles.append(np.vstack([band, tile]))
         tiles.append(np.full((height + 24, 4, 3), 255, np.uint8))
     return np.hstack(tiles[:-1])
+
+
+def publish(name: str, lines: list[str]) -> None:
+    """Print a benchmark's report and write it as section ``name`` of BENCHMARKS.md."""
+    report = "\n".join(lines)
+    print(report)
+    write_section(name, report)

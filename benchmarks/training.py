@@ -20,7 +20,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.report import machine, markdown_table, write_section  # noqa: E402
+from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from train_fast.artworks import artwork_for  # noqa: E402
 from train_fast.data import split_content  # noqa: E402
 from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
@@ -114,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             f"One Gatys optimisation (`stream-nst gatys` defaults: L-BFGS, {steps} steps) "
             f"of a 256 px photo: **{seconds:.0f} s**.",
         ]
-    report = "\n".join(text)
-    print(report)
-    write_section("training", report)
+    publish("training", text)
     return 0
 
 
