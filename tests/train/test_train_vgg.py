@@ -14,7 +14,7 @@ from train_fast.errors import VGGLoadError  # noqa: E402
 from train_fast.losses import StyleLoss, gram  # noqa: E402
 from train_fast.vgg import CAFFE_BGR, VGGFeatures, load_vgg_weights  # noqa: E402
 
-SHARED_VGG = Path(__file__).resolve().parents[2] / "shared" / "vgg19"
+SHARED_VGG = Path(__file__).resolve().parents[3] / "shared" / "vgg19"  # beside the repo
 needs_shared_vgg = pytest.mark.skipif(not SHARED_VGG.is_dir(), reason="../shared/vgg19 absent")
 
 
