@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from stream_nst.engine import keep_original_colors
 from train_fast.artworks import Artwork, artwork_for
 from train_fast.errors import UsageError
 from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
 from train_fast.images import (
     image_to_tensor,
-    preserve_colour,
     read_image,
     tensor_to_image,
     write_image,
@@ -188,7 +188,7 @@ def gatys_main(argv: list[str]) -> int:
         bar.close()
     result = tensor_to_image(out)
     if args.preserve_color:
-        result = preserve_colour(result, content_img)
+        result = keep_original_colors(content_img, result)
     write_image(args.output, result)
     if not args.quiet:
         print(
@@ -303,7 +303,6 @@ def train_main(argv: list[str]) -> int:
     )
     trainer = Trainer(settings)
     bar = _Progress(settings.steps, args, f"train {args.name}")
-    result = None
     try:
         result = trainer.run(_progress_callback(bar))
     finally:

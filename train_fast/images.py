@@ -61,13 +61,6 @@ def write_image(path: str | Path, image_bgr: np.ndarray) -> None:
         raise InputError(f"cannot write image (unknown extension or unwritable): {path}")
 
 
-def preserve_colour(stylized_bgr: np.ndarray, content_bgr: np.ndarray) -> np.ndarray:
-    """Keep the content's colours: stylised luminance with the content's chroma (YCrCb)."""
-    out = cv2.cvtColor(content_bgr, cv2.COLOR_BGR2YCrCb)
-    out[..., 0] = cv2.cvtColor(stylized_bgr, cv2.COLOR_BGR2YCrCb)[..., 0]
-    return cv2.cvtColor(out, cv2.COLOR_YCrCb2BGR)
-
-
 def list_images(directory: str | Path) -> list[Path]:
     """Image files directly inside ``directory``, sorted."""
     directory = Path(directory)

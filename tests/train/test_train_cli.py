@@ -91,3 +91,33 @@ def test_gatys_bad_inputs_exit_2(run_cli, tmp_path: Path, style_image: Path) -> 
     assert result.code == 2 and "not found" in result.err
     result = run_cli("gatys", style_image, style_image)  # no -o
     assert result.code == 2 and "-o" in result.err
+
+
+def test_gatys_preserve_color_keeps_the_photos_colours(
+    run_cli, tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    import cv2
+    import numpy as np
+
+    content = next(photo_dir.iterdir())
+    out = tmp_path / "kept.png"
+    result = run_cli(
+        "gatys",
+        content,
+        style_image,
+        "-o",
+        out,
+        "--size",
+        "48",
+        "--steps",
+        "2",
+        "--vgg",
+        tiny_vgg_pth,
+        "--preserve-color",
+        "-q",
+    )
+    assert result.code == 0, result.err
+    photo = cv2.cvtColor(cv2.resize(cv2.imread(str(content)), (48, 40)), cv2.COLOR_BGR2YCrCb)
+    kept = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2YCrCb)
+    assert kept.shape == photo.shape
+    assert np.abs(kept[..., 1:].astype(int) - photo[..., 1:].astype(int)).mean() < 8
