@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.report import labelled_strip, machine, markdown_table, write_section
 from train_fast.data import split_content
 from train_fast.gatys import GatysSettings, gatys_optimise
-from train_fast.images import image_to_tensor, read_image, tensor_to_image
+from train_fast.images import image_to_tensor, read_image, resize_long_side, tensor_to_image
 from train_fast.losses import StyleLoss
 from train_fast.vgg import load_vgg_weights
 
@@ -43,13 +43,12 @@ def _crop_to(image: np.ndarray, multiple: int) -> np.ndarray:
     return image[: h - h % multiple, : w - w % multiple]
 
 
-def evaluate(args: argparse.Namespace) -> tuple[list[dict], list[tuple[str, np.ndarray]]]:
+def evaluate(args: argparse.Namespace) -> list[dict]:
     torch.set_num_threads(args.threads)
     vgg = load_vgg_weights(args.vgg)
     _, held_out = split_content(args.content_dir)
     photos = held_out[: args.photos]
     rows = []
-    panels: list[tuple[str, np.ndarray]] = []  # the first photo through every method
     gatys_cache: dict[tuple[Path, Path], tuple[float, dict[str, float]]] = {}
     for model_path in args.models:
         meta = _metadata(model_path)
@@ -62,11 +61,6 @@ def evaluate(args: argparse.Namespace) -> tuple[list[dict], list[tuple[str, np.n
         for photo_path in photos:
             photo = _crop_to(read_image(photo_path, args.size), multiple)
             (out,) = session.run(None, {"frame": photo[None]})
-            first = photo_path == photos[0]
-            if first and not panels:
-                panels.append(("photo (held out)", photo))
-            if first:
-                panels.append((f"{meta['style_name']} {meta.get('architecture', '')}", out[0]))
             x, y = image_to_tensor(photo), image_to_tensor(out[0])
             with torch.no_grad():
                 targets = loss.content_targets(x)
@@ -90,8 +84,6 @@ def evaluate(args: argparse.Namespace) -> tuple[list[dict], list[tuple[str, np.n
                     with torch.no_grad():
                         g = loss(result, targets).as_floats()
                     gatys_cache[key] = (time.perf_counter() - start, g)
-                    if first:
-                        panels.append((f"Gatys {args.gatys_steps} steps", tensor_to_image(result)))
                 seconds, g = gatys_cache[key]
                 row |= {
                     "gatys_seconds": seconds,
@@ -100,7 +92,44 @@ def evaluate(args: argparse.Namespace) -> tuple[list[dict], list[tuple[str, np.n
                 }
             rows.append(row)
             print(json.dumps(row), flush=True)
-    return rows, panels
+    return rows
+
+
+def _picture_input(path: Path, size: int) -> np.ndarray:
+    """An image file, or the middle frame of a video file, shrunk to ``size``."""
+    if path.suffix.lower() not in (".mp4", ".mkv", ".mov", ".avi", ".mpg"):
+        return read_image(path, size)
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, capture.get(cv2.CAP_PROP_FRAME_COUNT) // 2)
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        raise SystemExit(f"cannot read a frame of {path}")
+    return resize_long_side(frame, size)
+
+
+def picture(args: argparse.Namespace) -> np.ndarray:
+    """``--picture-image`` (a committable image, not a training photo) through every method."""
+    image = _picture_input(args.picture_image, args.size)
+    panels = [("input", image)]
+    for model_path in args.models:
+        meta = _metadata(model_path)
+        frame = _crop_to(image, int(meta.get("pad_multiple", 8)))
+        session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        (out,) = session.run(None, {"frame": frame[None]})
+        panels.append((f"{meta['style_name']} {meta.get('architecture', '')}", out[0]))
+    if args.gatys_steps:
+        training = json.loads(_metadata(args.models[0]).get("training", "{}"))
+        style_file = args.styles_dir / training.get("style_image", "")
+        style = image_to_tensor(read_image(style_file, training.get("style_size", args.size)))
+        result, _ = gatys_optimise(
+            image_to_tensor(image),
+            [style],
+            load_vgg_weights(args.vgg),
+            GatysSettings(steps=args.gatys_steps),
+        )
+        panels.append((f"Gatys {args.gatys_steps} steps", tensor_to_image(result)))
+    return labelled_strip(panels)
 
 
 def summarise(rows: list[dict], args: argparse.Namespace) -> str:
@@ -163,13 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gatys-steps", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--section", default="quality", help="BENCHMARKS.md section to write")
-    p.add_argument("--picture", type=Path, help="write the first photo through every method here")
+    p.add_argument("--picture", type=Path, help="write a side-by-side picture here (.jpg/.png)")
+    p.add_argument("--picture-image", type=Path, help="the picture's input (not a training photo)")
     args = p.parse_args(argv)
-    rows, panels = evaluate(args)
+    if args.picture and not args.picture_image:
+        p.error("--picture needs --picture-image")
+    rows = evaluate(args)
     text = summarise(rows, args)
     if args.picture:
-        cv2.imwrite(str(args.picture), labelled_strip(panels), [cv2.IMWRITE_PNG_COMPRESSION, 9])
-        text += f"\n\n![the first held-out photo through each method]({args.picture.as_posix()})"
+        cv2.imwrite(str(args.picture), picture(args), [cv2.IMWRITE_JPEG_QUALITY, 88])
+        text += f"\n\n![{args.picture_image.name} through each method]({args.picture.as_posix()})"
     print(text)
     write_section(args.section, text)
     return 0
