@@ -52,3 +52,41 @@ def style_image(tmp_path: Path) -> Path:
     path = tmp_path / "stripes.png"
     cv2.imwrite(str(path), image.astype(np.uint8))
     return path
+
+
+@pytest.fixture
+def tiny_train_args(photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, tmp_path: Path):
+    """``tiny_train_args(*extra, style=, photos=, vgg=)`` -> ``stream-nst train`` arguments
+    (without the subcommand) for a 2-step 64 px run of style ``stripes`` into ``tmp_path``;
+    ``extra`` flags are appended, the keywords replace the fixtures' inputs."""
+
+    def args(
+        *extra: object,
+        style: Path = style_image,
+        photos: Path = photo_dir,
+        vgg: Path = tiny_vgg_pth,
+    ) -> list[str]:
+        base = [
+            style,
+            "--name",
+            "stripes",
+            "--content-dir",
+            photos,
+            "-o",
+            tmp_path,
+            "--vgg",
+            vgg,
+            "--steps",
+            "2",
+            "--size",
+            "64",
+            "--batch",
+            "1",
+            "--work-dir",
+            tmp_path / "work",
+            "-q",
+            *extra,
+        ]
+        return [str(a) for a in base]
+
+    return args

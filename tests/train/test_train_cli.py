@@ -10,35 +10,10 @@ import pytest
 pytest.importorskip("torch")
 
 
-def _train_args(style: Path, photos: Path, out: Path, vgg: Path, *extra: object) -> list[object]:
-    return [
-        "train",
-        style,
-        "--name",
-        "stripes",
-        "--content-dir",
-        photos,
-        "-o",
-        out,
-        "--vgg",
-        vgg,
-        "--steps",
-        "2",
-        "--size",
-        "64",
-        "--batch",
-        "1",
-        "--work-dir",
-        out / "work",
-        "-q",
-        *extra,
-    ]
-
-
 def test_trained_model_stylises_video_in_the_runtime(
-    run_cli, tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, make_clip
+    run_cli, tmp_path: Path, tiny_train_args, make_clip
 ) -> None:
-    assert run_cli(*_train_args(style_image, photo_dir, tmp_path, tiny_vgg_pth)).code == 0
+    assert run_cli("train", *tiny_train_args()).code == 0
     model = tmp_path / "stripes.onnx"
     clip = make_clip("clip.mp4", frames=6, size=(90, 70))
     result = run_cli("--style", model, clip, "-o", tmp_path / "out.mp4", "-q")
@@ -65,6 +40,7 @@ def test_train_bad_inputs_exit_2_with_one_line(
     photo_dir: Path,
     style_image: Path,
     tiny_vgg_pth: Path,
+    tiny_train_args,
     case: str,
     message: str,
 ) -> None:
@@ -77,7 +53,7 @@ def test_train_bad_inputs_exit_2_with_one_line(
     elif case == "corrupt_vgg":
         vgg = tmp_path / "vgg.pth"
         vgg.write_bytes(b"\x00garbage")
-    args = _train_args(style, photos, tmp_path, vgg, *extra)
+    args = ["train", *tiny_train_args(*extra, style=style, photos=photos, vgg=vgg)]
     if case == "bad_name":
         args[args.index("stripes")] = "Bad/Name"
     result = run_cli(*args)

@@ -134,31 +134,9 @@ def test_bad_training_inputs(
 
 
 def test_cli_train_and_gatys_end_to_end(
-    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, capsys
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, capsys, tiny_train_args
 ) -> None:
-    code = train_main(
-        [
-            str(style_image),
-            "--name",
-            "stripes",
-            "--content-dir",
-            str(photo_dir),
-            "--steps",
-            "2",
-            "--size",
-            "64",
-            "--batch",
-            "1",
-            "-o",
-            str(tmp_path),
-            "--vgg",
-            str(tiny_vgg_pth),
-            "--work-dir",
-            str(tmp_path / "w"),
-            "--json",
-            "-q",
-        ]
-    )
+    code = train_main(tiny_train_args("--json"))
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 2 and Path(summary["model"]).exists()
