@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .engine import Stylizer
 from .errors import InputError, OutputError
 from .pipeline import run_pipeline
@@ -121,16 +123,19 @@ def convert(
         )
     started = time.monotonic()
 
-    def process(frame: Frame) -> Frame:
-        stylized = stylizer.stylize(frame.image)
-        return dataclasses.replace(frame, image=smoother(frame.image, stylized))
+    def stylize(frame: Frame) -> tuple[Frame, np.ndarray]:
+        return frame, stylizer.stylize(frame.image)
+
+    def smooth(stylized: tuple[Frame, np.ndarray]) -> Frame:
+        frame, image = stylized
+        return dataclasses.replace(frame, image=smoother(frame.image, image))
 
     def report(done: int) -> None:
         if on_progress is not None:
             on_progress(Progress(done, info.total_frames, time.monotonic() - started, info.name))
 
     try:
-        frames = run_pipeline(source, process, sink.write, report)
+        frames = run_pipeline(source, stylize, smooth, sink.write, report)
     except KeyboardInterrupt:
         sink.finish(complete=False)
         raise

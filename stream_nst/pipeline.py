@@ -1,9 +1,10 @@
-"""Overlap decoding, stylizing and encoding: source -> stylize -> smooth -> sink.
+"""Overlap decoding, stylizing, smoothing and encoding: source -> stylize -> smooth -> sink.
 
-Three stages joined by small bounded queues: a reader thread pulls frames from the source,
-the calling thread stylizes and smooths them (so Ctrl-C lands there), and a writer thread
-encodes them. Decoding, onnxruntime and encoding all release the GIL, so the stages run at
-the same time; the bounded queues keep memory flat and let the slowest stage set the pace.
+Four stages joined by small bounded queues: a reader thread pulls frames from the source,
+the calling thread stylizes them (so Ctrl-C lands there), a smoother thread stabilises
+them and a writer thread encodes them. Decoding, onnxruntime, OpenCV's optical flow and
+remapping, and encoding all release the GIL, so the stages run at the same time; the
+bounded queues keep memory flat and let the slowest stage set the pace.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .sources import Frame
 
 QUEUE_SIZE = 4
 _POLL = 0.1  # seconds between checks that the other side is still there
 _END = object()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,20 +30,25 @@ class _Failure:
 
 
 class FrameWriter:
-    """A thread that hands queued frames to ``write`` in order.
+    """A thread that hands queued frames (or any items) to ``write`` in order.
 
     Used by the file pipeline and by the live window's recorder. ``close`` writes what is
     queued, stops the thread and raises the writer's error, if it had one.
     """
 
-    def __init__(self, write: Callable[[Frame], None], queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(
+        self,
+        write: Callable[[Any], None],
+        queue_size: int = QUEUE_SIZE,
+        name: str = "stream-nst-writer",
+    ) -> None:
         self._write = write
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="stream-nst-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def put(self, frame: Frame) -> None:
+    def put(self, frame: Any) -> None:
         """Queue a frame; waits while the queue is full; raises the writer's error."""
         while True:
             if self.error is not None:
@@ -135,24 +143,32 @@ class FrameReader:
 
 def run_pipeline(
     frames: Iterable[Frame],
-    process: Callable[[Frame], Frame],
+    stylize: Callable[[Frame], T],
+    smooth: Callable[[T], Frame],
     write: Callable[[Frame], None],
     on_frame: Callable[[int], None] | None = None,
 ) -> int:
-    """Read, process (in this thread) and write every frame; return how many were written.
+    """Read, stylize (in this thread), smooth and write every frame; return how many.
 
-    If ``process`` or ``on_frame`` raises, even KeyboardInterrupt, the frames already
-    processed are still written before the exception propagates, so the caller can close
-    a playable partial output.
+    ``smooth`` takes what ``stylize`` returned and runs in a thread of its own, in frame
+    order. If ``stylize`` or ``on_frame``
+    raises, even KeyboardInterrupt, the frames already stylized are still smoothed and
+    written before the exception propagates, so the caller can close a playable partial
+    output.
     """
-    reader, writer, done = FrameReader(frames), FrameWriter(write), 0
+    writer = FrameWriter(write)
+    smoother = FrameWriter(lambda item: writer.put(smooth(item)), name="stream-nst-smoother")
+    reader, done = FrameReader(frames), 0
     try:
         for frame in reader:
-            writer.put(process(frame))
+            smoother.put(stylize(frame))
             done += 1
             if on_frame is not None:
                 on_frame(done)
     finally:
         reader.stop()
-        writer.close()
+        try:
+            smoother.close()
+        finally:
+            writer.close()
     return done
