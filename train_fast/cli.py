@@ -253,6 +253,13 @@ def train_main(argv: list[str]) -> int:
         help="weight of the noise-stability loss for steadier video (default %(default)s)",
     )
     p.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=_TRAIN["warmup_steps"],
+        help="steps that first teach a new network to copy its input, so style training "
+        "starts from the photo (pixel loss, no VGG; default %(default)s)",
+    )
+    p.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --work-dir"
     )
     p.add_argument(
@@ -292,6 +299,7 @@ def train_main(argv: list[str]) -> int:
         learning_rate=args.lr,
         weights=_weights(args),
         stability_weight=args.stability_weight,
+        warmup_steps=args.warmup_steps,
         minutes=args.minutes,
         checkpoint_minutes=args.checkpoint_minutes,
         resume=args.resume,
@@ -332,7 +340,9 @@ def train_main(argv: list[str]) -> int:
 def _progress_callback(bar: _Progress) -> Callable[[TrainProgress], None]:
     def on_progress(ev: TrainProgress) -> None:
         info = {k: f"{v:.3g}" for k, v in ev.losses.items()}
-        bar.update(ev.step, info | {"img/s": f"{ev.images_per_second:.2f}"})
+        if ev.event == "step":
+            info["img/s"] = f"{ev.images_per_second:.2f}"
+        bar.update(ev.step, info)
 
     return on_progress
 

@@ -10,10 +10,13 @@ the factor H and W must be divisible by.
   nearest-upsample + conv instead of transposed conv (no checkerboards).
 * :class:`RTNet` — the real-time network. It works at 1/4 resolution from its first layer
   (pixel-unshuffle turns each 4x4 patch into 48 channels, which costs nothing), does its
-  style work with depthwise-separable residual blocks at 1/8 resolution, and returns to full
-  resolution through pixel-shuffle. A global residual (output = input + learnt change, the
-  change initialised near zero) makes the photo readable from the first training step. Every
-  op is one onnxruntime runs fast on CPU.
+  style work with inverted-residual blocks (1x1 expand, depthwise 3x3, 1x1 project; Sandler
+  et al. 2018) at 1/8 resolution, and returns to full resolution through pixel-shuffle. Like
+  Johnson's network it paints the output rather than adding a change to the photo: a variant
+  with that global residual kept the photo's colours and only drew a fixed lattice over it
+  (style loss 0.59 against 0.15 after the same 5 minutes of training). The input patches
+  join the last layer through a skip connection, so the photo's edges stay at hand.
+  Every op is one onnxruntime runs fast on CPU.
 """
 
 from __future__ import annotations
@@ -124,16 +127,22 @@ class SeparableConv(nn.Sequential):
         )
 
 
-class SeparableResidualBlock(nn.Module):
-    """Two separable convs with instance norm and an identity shortcut (MobileNet-style)."""
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block with instance norm: 1x1 expand, depthwise 3x3, 1x1 project, plus
+    an identity shortcut. The 1x1 convs are plain matrix products, which onnxruntime runs
+    at full speed; the depthwise 3x3 gives the spatial reach."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, expansion: int = 2):
         super().__init__()
+        hidden = channels * expansion
         self.body = nn.Sequential(
-            SeparableConv(channels, channels),
-            nn.InstanceNorm2d(channels, affine=True),
+            nn.Conv2d(channels, hidden, 1),
+            nn.InstanceNorm2d(hidden, affine=True),
             nn.ReLU(inplace=True),
-            SeparableConv(channels, channels),
+            ConvLayer(hidden, hidden, 3, groups=hidden),
+            nn.InstanceNorm2d(hidden, affine=True),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, channels, 1),
             nn.InstanceNorm2d(channels, affine=True),
         )
 
@@ -158,25 +167,21 @@ class RTNet(StyleNet):
             nn.InstanceNorm2d(width, affine=True),
             nn.ReLU(inplace=True),
         )
-        self.transform = nn.Sequential(*[SeparableResidualBlock(width) for _ in range(blocks)])
+        self.transform = nn.Sequential(*[InvertedResidual(width) for _ in range(blocks)])
         self.decode = nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"),  # H/4
             SeparableConv(width, stem),
             nn.InstanceNorm2d(stem, affine=True),
             nn.ReLU(inplace=True),
-            SeparableConv(stem, cells),  # a change to each 4x4 RGB patch
         )
-        # The decoder's output is added to the input patches (a global residual) and starts
-        # near zero, so training begins close to the identity: the photo stays readable from
-        # the first step and the network only has to learn the painting's changes to it.
-        # (Near, not at: an all-zero last layer would block every other layer's gradient.)
-        last = self.decode[-1][-1]
-        last.weight.data.mul_(0.1)
-        nn.init.zeros_(last.bias)
+        # The input patches join the last layer (a skip connection, not a residual): the
+        # photo's edges are at hand, its colours are not imposed.
+        self.paint = SeparableConv(stem + cells, cells)  # each 4x4 RGB patch of the output
 
     def _cells(self, cells: torch.Tensor) -> torch.Tensor:
-        """Input patches in [-1, 1] → stylised patches in [-1, 1]."""
-        return cells + self.decode(self.transform(self.encode(cells)))
+        """Input patches in [-1, 1] → stylised patches in about [-1, 1]."""
+        features = self.decode(self.transform(self.encode(cells)))
+        return self.paint(torch.cat([features, cells], dim=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self._cells(F.pixel_unshuffle(x / 127.5 - 1.0, self.PATCH))
@@ -184,15 +189,15 @@ class RTNet(StyleNet):
 
     def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
         # Space-to-depth straight from NHWC and depth-to-space straight back to NHWC: one
-        # transpose each way instead of a layout transpose plus a pixel (un)shuffle.
+        # transpose each way instead of a layout transpose plus a pixel (un)shuffle, and
+        # both on uint8 (a quarter of the memory traffic of float).
         n, h, w, _ = frame.shape
         p = self.PATCH
-        x = frame.to(self.compute_dtype) / 127.5 - 1.0
-        x = x.reshape(n, h // p, p, w // p, p, 3).permute(0, 5, 2, 4, 1, 3)
-        y = self._cells(x.reshape(n, 3 * p * p, h // p, w // p))
-        y = y * 127.5 + 128.0  # scale to 0-255 plus the rounding half
-        y = y.reshape(n, 3, p, p, h // p, w // p).permute(0, 4, 2, 5, 3, 1)
-        return y.reshape(n, h, w, 3).clamp(0, 255).to(torch.uint8)
+        x = frame.reshape(n, h // p, p, w // p, p, 3).permute(0, 5, 2, 4, 1, 3)
+        x = x.reshape(n, 3 * p * p, h // p, w // p).to(self.compute_dtype) / 127.5 - 1.0
+        y = self._cells(x) * 127.5 + 128.0  # scale to 0-255 plus the rounding half
+        y = y.clamp(0, 255).to(torch.uint8).reshape(n, 3, p, p, h // p, w // p)
+        return y.permute(0, 4, 2, 5, 3, 1).reshape(n, h, w, 3)
 
 
 ARCHITECTURES: dict[str, type[StyleNet]] = {"johnson": JohnsonNet, "rtnet": RTNet}

@@ -53,6 +53,9 @@ class TrainSettings:
     learning_rate: float = 2e-3
     weights: LossWeights = field(default_factory=LossWeights)
     stability_weight: float = 20.0  # output steadiness under input noise (Huang et al. 2017)
+    warmup_steps: int = 400
+    """Steps in which a new network first learns to reproduce its input (pixel loss, no
+    VGG: seconds on a CPU), so style training starts from the photo instead of noise."""
     minutes: float | None = None  # wall-clock budget; stop (and export) when spent
     checkpoint_minutes: float = 3.0
     preview_every: int = 50
@@ -74,7 +77,7 @@ class TrainSettings:
         if self.size < 32 or self.size % multiple:
             raise UsageError(f"--size must be a multiple of {multiple} and at least 32")
         if self.steps < 1 or self.batch < 1:
-            raise UsageError("--steps and --batch must be positive")
+            raise UsageError("--steps and --batch must be positive, --warmup-steps not negative")
         if not self.out_dir.is_dir():
             raise InputError(f"output folder does not exist: {self.out_dir}")
         return self
@@ -89,7 +92,7 @@ class TrainProgress:
     losses: dict[str, float]
     images_per_second: float
     elapsed_seconds: float
-    event: str = "step"  # "step", "checkpoint", "preview", "export"
+    event: str = "step"  # "warmup" (step 0) or "step"
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,24 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
 
     # -- training -----------------------------------------------------------------------
+    def warm_up(self) -> float:
+        """Teach a new network to reproduce its input (``warmup_steps``); the last pixel MSE.
+
+        Own optimiser, discarded after: the style training's Adam starts fresh.
+        """
+        opt = torch.optim.Adam(self.net.parameters(), lr=self.s.learning_rate)
+        mse = float("nan")
+        for _ in range(self.s.warmup_steps):
+            batch = self.sampler.batch(2 * self.s.batch).contiguous(
+                memory_format=torch.channels_last
+            )
+            loss = ((self.net(batch) - batch) / 255.0).pow(2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            mse = float(loss.detach())
+        return mse
+
     def train_step(self) -> dict[str, float]:
         content = self.sampler.batch(self.s.batch).contiguous(memory_format=torch.channels_last)
         targets = self.loss.content_targets(content)
@@ -206,6 +227,9 @@ class Trainer:
         last_checkpoint = session_start
         stopped_early = False
         self.net.train()
+        if self.step == 0 and self.s.warmup_steps:
+            warmup = {"warmup_mse": self.warm_up()}
+            notify(TrainProgress(0, self.s.steps, warmup, 0.0, 0.0, event="warmup"))
         try:
             while self.step < self.s.steps:
                 if time.perf_counter() - session_start >= budget:
@@ -244,6 +268,7 @@ class Trainer:
             "learning_rate": s.learning_rate,
             "loss_weights": asdict(s.weights),
             "stability_weight": s.stability_weight,
+            "warmup_steps": s.warmup_steps,
             "content_set": f"{s.content_dir.name} ({len(self.sampler.photos)} photos)",
             "style_image": s.style_image.name,
             "seed": s.seed,

@@ -82,6 +82,8 @@ def tiny_train_args(photo_dir: Path, style_image: Path, tiny_vgg_pth: Path, tmp_
             "64",
             "--batch",
             "1",
+            "--warmup-steps",
+            "2",
             "--work-dir",
             tmp_path / "work",
             "-q",

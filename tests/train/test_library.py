@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from train_fast.artworks import KNOWN_ARTWORKS  # noqa: E402
-from train_fast.library import LIBRARY, main, train_arguments  # noqa: E402
-from train_fast.train import CHECKPOINT_FILE  # noqa: E402
+from train_fast.artworks import KNOWN_ARTWORKS
+from train_fast.library import LIBRARY, main, train_arguments
+from train_fast.train import CHECKPOINT_FILE
 
 
 def test_every_library_style_has_a_known_artwork() -> None:

@@ -35,6 +35,7 @@ def _settings(style: Path, photos: Path, out: Path, vgg: Path, **kw) -> TrainSet
         vgg=str(vgg),
         work_dir=out / "work",
         preview_every=2,
+        warmup_steps=2,
     )
     return TrainSettings(**(base | kw))
 
@@ -196,3 +197,18 @@ def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
     )
     meta = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
     assert meta["precision"] == "fp16" and report.max_abs_diff <= 12
+
+
+def test_warm_up_teaches_a_new_network_to_copy_its_input(
+    photo_dir, style_image, tiny_vgg_pth, tmp_path
+):
+    trainer = Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, warmup_steps=60))
+    batch = trainer.sampler.batch(4)
+
+    def copy_error() -> float:
+        with torch.no_grad():
+            return float(((trainer.net(batch) - batch) / 255.0).pow(2).mean())
+
+    before = copy_error()
+    trainer.warm_up()
+    assert copy_error() < 0.5 * before
