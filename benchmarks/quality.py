@@ -38,6 +38,15 @@ def _metadata(path: Path) -> dict[str, str]:
     return {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
 
 
+def _training_summary(training: dict) -> str:
+    """Steps, minutes and style weight of a model's training, from its metadata."""
+    if not training:
+        return "?"
+    weight = training.get("loss_weights", {}).get("style", "?")
+    minutes = training.get("seconds", 0) / 60
+    return f"{training.get('steps', '?')} steps, {minutes:.0f} min, style weight {weight}"
+
+
 def _crop_to(image: np.ndarray, multiple: int) -> np.ndarray:
     h, w = image.shape[:2]
     return image[: h - h % multiple, : w - w % multiple]
@@ -70,6 +79,7 @@ def evaluate(args: argparse.Namespace) -> list[dict]:
                 "style": meta["style_name"],
                 "arch": meta.get("architecture", "?"),
                 "photo": photo_path.name,
+                "training": _training_summary(training),
                 "photo_style": base["style"],
                 "net_style": ours["style"],
                 "net_content": ours["content"],
@@ -136,6 +146,7 @@ def summarise(rows: list[dict], args: argparse.Namespace) -> str:
     header = [
         "style",
         "arch",
+        "training",
         "photos",
         "style loss: photo → net (reduction)",
         "content loss (net)",
@@ -154,6 +165,7 @@ def summarise(rows: list[dict], args: argparse.Namespace) -> str:
         line = [
             key[0],
             key[1],
+            sel[0]["training"],
             len(sel),
             f"{mean('photo_style'):.3f} → {mean('net_style'):.3f} ({reduction:.0%})",
             f"{mean('net_content'):.3f}",
@@ -167,7 +179,7 @@ def summarise(rows: list[dict], args: argparse.Namespace) -> str:
     command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
     return "\n".join(
         [
-            "## Style quality on held-out photos",
+            f"## {args.title}",
             "",
             f"Machine: {machine()}. Command: `{command}`.",
             f"Photos: {len(set(r['photo'] for r in rows))} held-out photos (never trained on) at "
@@ -192,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gatys-steps", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--section", default="quality", help="BENCHMARKS.md section to write")
+    p.add_argument("--title", default="Style quality on held-out photos", help="its heading")
     p.add_argument("--picture", type=Path, help="write a side-by-side picture here (.jpg/.png)")
     p.add_argument("--picture-image", type=Path, help="the picture's input (not a training photo)")
     args = p.parse_args(argv)

@@ -23,7 +23,7 @@ from train_fast.train import CHECKPOINT_FILE, default_work_dir
 class Recipe:
     """How one built-in style is trained (everything else is shared: see ``COMMON``)."""
 
-    style_weight: float = 3.0
+    style_weight: float = 5.0
     content_weight: float = 1.0
     style_size: int = 384
     """Long side of the painting during training: the scale of its brush strokes."""
