@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.report import labelled_strip, machine, markdown_table, write_section
+from samples.make_samples import middle_frame
 from train_fast.data import split_content
 from train_fast.gatys import GatysSettings, gatys_optimise
 from train_fast.images import image_to_tensor, read_image, resize_long_side, tensor_to_image
@@ -109,13 +110,7 @@ def _picture_input(path: Path, size: int) -> np.ndarray:
     """An image file, or the middle frame of a video file, shrunk to ``size``."""
     if path.suffix.lower() not in (".mp4", ".mkv", ".mov", ".avi", ".mpg"):
         return read_image(path, size)
-    capture = cv2.VideoCapture(str(path))
-    capture.set(cv2.CAP_PROP_POS_FRAMES, capture.get(cv2.CAP_PROP_FRAME_COUNT) // 2)
-    ok, frame = capture.read()
-    capture.release()
-    if not ok:
-        raise SystemExit(f"cannot read a frame of {path}")
-    return resize_long_side(frame, size)
+    return resize_long_side(middle_frame(path), size)
 
 
 def picture(args: argparse.Namespace) -> np.ndarray:

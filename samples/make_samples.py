@@ -24,7 +24,7 @@ from stream_nst.styles import installed_styles
 
 SAMPLES = Path(__file__).resolve().parent
 CLIP = SAMPLES / "city.mp4"
-TILE_WIDTH = 400
+TILE_WIDTH = 320
 COLUMNS = 5
 
 
