@@ -38,7 +38,7 @@ LIBRARY: dict[str, Recipe] = {
     "udnie": Recipe(),
     "starry_night": Recipe(),
     "great_wave": Recipe(),
-    "the_scream": Recipe(),
+    "the_scream": Recipe(style_weight=2.5),  # at 5 the picture dissolved into strokes
     "composition_vii": Recipe(),
     "feathers": Recipe(),
     "monet_houses_of_parliament": Recipe(),
