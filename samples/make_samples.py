@@ -1,7 +1,7 @@
 """Make the committed sample pictures and clip from the CC0 sample clip ``samples/city.mp4``.
 
 * ``samples/gallery.png``: the clip's middle frame through every installed style, labelled.
-* ``samples/city_mosaic.mp4``: the first seconds of the clip through ``stream-nst`` (mosaic,
+* ``samples/city_mosaic.mp4``: the first 2 seconds of the clip through ``stream-nst`` (mosaic,
   default smoothing), as the README's main command makes it.
 
     python samples/make_samples.py [--seconds 3]
@@ -24,7 +24,7 @@ from stream_nst.styles import installed_styles
 
 SAMPLES = Path(__file__).resolve().parent
 CLIP = SAMPLES / "city.mp4"
-TILE_WIDTH = 320
+TILE_WIDTH = 256
 COLUMNS = 5
 
 
@@ -73,7 +73,7 @@ def sample_clip(seconds: float, out: Path) -> None:
             packet.stream = copy
             dst.mux(packet)
     try:
-        encode = EncodeSettings(crf=28, preset="slow")
+        encode = EncodeSettings(crf=30, preset="slow")
         stylize_video(trimmed, out, style="mosaic", encode=encode, overwrite=True)
     finally:
         trimmed.unlink(missing_ok=True)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--seconds", type=float, default=3.0, help="length of the sample clip")
+    p.add_argument("--seconds", type=float, default=2.0, help="length of the sample clip")
     args = p.parse_args(argv)
     picture = gallery(middle_frame(CLIP))
     cv2.imwrite(str(SAMPLES / "gallery.png"), picture, [cv2.IMWRITE_PNG_COMPRESSION, 9])
