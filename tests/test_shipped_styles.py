@@ -30,7 +30,7 @@ def shipped() -> dict:
 
 
 def test_every_library_style_is_installed(shipped: dict) -> None:
-    assert LIBRARY <= set(shipped)
+    assert set(shipped) >= LIBRARY
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARY))
