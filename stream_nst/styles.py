@@ -7,11 +7,11 @@ the models installed with the package (``stream_nst.models``).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from .errors import ModelError, UsageError
@@ -104,12 +104,18 @@ def load_style_info(path: Path, name: str) -> StyleInfo:
 
 
 def _installed_files() -> list[Path]:
-    """The models shipped inside the package: ``stream_nst/models`` once installed, the
-    repository's ``models/`` when running from a source checkout."""
-    try:
-        root = Path(str(resources.files("stream_nst.models")))
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parents[1] / "models"
-    if not root.is_dir():
-        return []
-    return sorted(entry for entry in root.iterdir() if entry.name.endswith(".onnx"))
+    """The models shipped inside the package: ``stream_nst/models`` once installed (a data
+    folder without ``__init__.py``, so a namespace package), the repository's ``models/``
+    when running from a source checkout."""
+    spec = importlib.util.find_spec("stream_nst.models")
+    if spec is not None and spec.submodule_search_locations:
+        roots = [Path(p) for p in spec.submodule_search_locations]
+    else:
+        roots = [Path(__file__).resolve().parents[1] / "models"]
+    return sorted(
+        entry
+        for root in roots
+        if root.is_dir()
+        for entry in root.iterdir()
+        if entry.name.endswith(".onnx")
+    )
