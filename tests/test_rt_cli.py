@@ -14,7 +14,6 @@ from rt_media import assert_one_line_error, probe
 from tiny_model import build_tiny_model
 
 import stream_nst
-from stream_nst import styles as styles_module
 from stream_nst.cli import _Console, main
 from stream_nst.progress import Progress
 from stream_nst.styles import installed_styles, resolve_style
@@ -67,9 +66,13 @@ def test_earlier_folders_hide_later_styles_of_the_same_name(tmp_path, monkeypatc
 
 
 def test_installed_models_are_found_in_the_package(tmp_path, monkeypatch):
-    build_tiny_model(tmp_path / "shipped.onnx", name="shipped")
-    monkeypatch.setattr(styles_module.resources, "files", lambda package: tmp_path)
-    assert resolve_style("shipped").path == tmp_path / "shipped.onnx"
+    # As installed from the wheel: site-packages/stream_nst/models/*.onnx, a data folder
+    # without __init__.py (a namespace package).
+    models = tmp_path / "stream_nst" / "models"
+    models.mkdir(parents=True)
+    build_tiny_model(models / "shipped.onnx", name="shipped")
+    monkeypatch.setattr(stream_nst, "__path__", [*stream_nst.__path__, str(models.parent)])
+    assert resolve_style("shipped").path == models / "shipped.onnx"
 
 
 def test_a_file_named_like_a_subcommand_is_given_with_a_path(
