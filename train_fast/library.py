@@ -41,7 +41,7 @@ LIBRARY: dict[str, Recipe] = {
     "the_scream": Recipe(style_weight=2.5),  # at 5 the picture dissolved into strokes
     "composition_vii": Recipe(),
     "feathers": Recipe(),
-    "monet_houses_of_parliament": Recipe(),
+    "monet_houses_of_parliament": Recipe(style_weight=2.5),  # at 5 the picture was lost
 }
 
 
