@@ -151,10 +151,9 @@ def run_pipeline(
     """Read, stylize (in this thread), smooth and write every frame; return how many.
 
     ``smooth`` takes what ``stylize`` returned and runs in a thread of its own, in frame
-    order. If ``stylize`` or ``on_frame``
-    raises, even KeyboardInterrupt, the frames already stylized are still smoothed and
-    written before the exception propagates, so the caller can close a playable partial
-    output.
+    order. If ``stylize`` or ``on_frame`` raises, even KeyboardInterrupt, the frames already
+    stylized are still smoothed and written before the exception propagates, so the caller
+    can close a playable partial output.
     """
     writer = FrameWriter(write)
     smoother = FrameWriter(lambda item: writer.put(smooth(item)), name="stream-nst-smoother")

@@ -250,7 +250,8 @@ def train_main(argv: list[str]) -> int:
         "--stability-weight",
         type=float,
         default=_TRAIN["stability_weight"],
-        help="weight of the noise-stability loss for steadier video (default %(default)s)",
+        help="weight of the stability loss (output steady under small shifts, brightness "
+        "changes and noise) for steadier video (default %(default)s)",
     )
     p.add_argument(
         "--warmup-steps",

@@ -76,7 +76,7 @@ class TrainSettings:
         multiple = ARCHITECTURES[self.arch].PAD_MULTIPLE
         if self.size < 32 or self.size % multiple:
             raise UsageError(f"--size must be a multiple of {multiple} and at least 32")
-        if self.steps < 1 or self.batch < 1:
+        if self.steps < 1 or self.batch < 1 or self.warmup_steps < 0:
             raise UsageError("--steps and --batch must be positive, --warmup-steps not negative")
         if not self.out_dir.is_dir():
             raise InputError(f"output folder does not exist: {self.out_dir}")
@@ -168,6 +168,9 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
 
     # -- training -----------------------------------------------------------------------
+    def _crops(self, n: int) -> torch.Tensor:
+        return self.sampler.batch(n).contiguous(memory_format=torch.channels_last)
+
     def warm_up(self) -> float:
         """Teach a new network to reproduce its input (``warmup_steps``); the last pixel MSE.
 
@@ -176,9 +179,7 @@ class Trainer:
         opt = torch.optim.Adam(self.net.parameters(), lr=self.s.learning_rate)
         mse = float("nan")
         for _ in range(self.s.warmup_steps):
-            batch = self.sampler.batch(2 * self.s.batch).contiguous(
-                memory_format=torch.channels_last
-            )
+            batch = self._crops(2 * self.s.batch)
             loss = ((self.net(batch) - batch) / 255.0).pow(2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -187,7 +188,7 @@ class Trainer:
         return mse
 
     def train_step(self) -> dict[str, float]:
-        content = self.sampler.batch(self.s.batch).contiguous(memory_format=torch.channels_last)
+        content = self._crops(self.s.batch)
         targets = self.loss.content_targets(content)
         output = self.net(content)
         terms = self.loss(output, targets)
