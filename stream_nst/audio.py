@@ -19,7 +19,7 @@ from av.container import OutputContainer
 class AudioTracks:
     """The audio streams of ``source``, added to ``output`` (before its header is written)."""
 
-    def __init__(self, source: Path, output: OutputContainer) -> None:
+    def __init__(self, source: Path | str, output: OutputContainer) -> None:
         self._input = av.open(str(source), metadata_errors="ignore")
         self._output = output
         self._copy: dict[int, av.stream.Stream] = {}

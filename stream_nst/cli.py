@@ -2,7 +2,9 @@
 
 This is the only module that prints or decides exit codes: library code raises
 :class:`~stream_nst.errors.StreamNSTError` subclasses, and :func:`main` turns each into
-one line on stderr and exit code 2; Ctrl-C becomes exit code 130.
+one line on stderr and exit code 2 (so does running out of memory); Ctrl-C becomes exit
+code 130, SIGTERM 143 and SIGHUP 129 (the console script, :mod:`stream_nst.entry`, turns
+those signals into Ctrl-C's KeyboardInterrupt).
 
 Subcommands are recognised by the first argument (``styles``, ``train``, ``gatys``,
 ``measure-flicker``); anything else is the default action, ``--style X [INPUT] [-o OUT]``.
@@ -15,6 +17,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -32,8 +35,11 @@ from .errors import (
     Interrupted,
     MissingDependencyError,
     OutputError,
+    Stopped,
     StreamNSTError,
     UsageError,
+    first_line,
+    is_out_of_memory,
 )
 from .live import KEYS, run_live
 from .progress import Progress, render_bar
@@ -51,6 +57,10 @@ from .styles import MODELS_ENV, installed_styles
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 PROG = "stream-nst"
+_TRAINING_USAGE = {
+    "train": "STYLE_IMAGE --name NAME --content-dir PHOTOS [-o MODELS_DIR] [options]",
+    "gatys": "CONTENT STYLE[:WEIGHT] [STYLE ...] -o OUTPUT [options]",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,7 +76,8 @@ class _Console:
     def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
         self.stdout, self.stderr = stdout, stderr
         self.quiet = False
-        self.done = 0
+        self.json_mode = False
+        """Whether stdout carries a JSON summary (also of a failed run)."""
         self._drawn_at = 0.0
         self._bar_shown = False
 
@@ -79,11 +90,18 @@ class _Console:
         self.end_bar()
         print(f"{PROG}: error: {message}", file=self.stderr)
 
+    def failed(self, message: str, exit_code: int, **fields: object) -> int:
+        """Report a failed command: the error line, and the JSON summary in JSON mode."""
+        self.error(message)
+        if self.json_mode:
+            status = "interrupted" if exit_code > 128 else "error"
+            self.json({"status": status, "error": message, "exit_code": exit_code, **fields})
+        return exit_code
+
     def json(self, data: object) -> None:
         print(json.dumps(data, indent=2), file=self.stdout)
 
     def progress(self, progress: Progress) -> None:
-        self.done = progress.done
         now = time.monotonic()
         due = now - self._drawn_at >= 0.1 or progress.done == progress.total
         if due and not self.quiet and self.stderr.isatty():
@@ -102,26 +120,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     console = _Console(sys.stdout, sys.stderr)
     _silence_native_logs()
+    command = args[0] if args else ""
     try:
-        command = args[0] if args else ""
         if command == "styles":
             return _styles_command(args[1:], console)
         if command in ("train", "gatys"):
             return _training_command(command, args[1:])
         if command == "measure-flicker":
             return _flicker_command(args[1:])
+        console.json_mode = "--json" in args
         return _stylize_command(args, console)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except BrokenPipeError:  # stdout closed early, as by `stream-nst styles | head -1`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except KeyboardInterrupt:
-        console.error("interrupted")
-        return Interrupted.exit_code
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        return console.failed(_stopped_by(signum), 128 + signum)
     except StreamNSTError as exc:
-        console.error(str(exc))
-        return exc.exit_code
+        return console.failed(str(exc), exc.exit_code, **getattr(exc, "fields", {}))
+    except Exception as exc:  # MemoryError, or cv2.error / an FFmpeg error saying so
+        if not is_out_of_memory(exc):
+            raise
+        return console.failed(_out_of_memory(exc), EXIT_BAD_INPUT)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,7 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=stylize.max_size,
         metavar="PIXELS",
-        help="stylize at most this size on the longer side, then scale back (default: full)",
+        help="paint at most this size on the longer side, then scale back (default: no cap)",
+    )
+    add(
+        "--paint-size",
+        type=int,
+        default=stylize.paint_size,
+        metavar="PIXELS",
+        help="short side the network paints at, then the result is brought back to full "
+        "size with the frame's edges (default: the style's own, e.g. 360); larger = finer "
+        "strokes, slower",
     )
     add(
         "--device",
@@ -215,12 +246,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stopped_by(signum: int) -> str:
+    return "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+
+
+def _out_of_memory(error: BaseException) -> str:
+    return f"out of memory ({first_line(error)}); try --max-size, a smaller input, or more memory"
+
+
 def _stylize_command(args: list[str], console: _Console) -> int:
     opts = build_parser().parse_args(args)
     console.quiet = opts.quiet
     stylizer = Stylizer(
         opts.style,
-        settings=StylizeSettings(opts.strength, opts.preserve_color, opts.max_size),
+        settings=StylizeSettings(
+            opts.strength, opts.preserve_color, opts.max_size, opts.paint_size
+        ),
         engine=EngineSettings(opts.device, opts.threads),
     )
     stylizer.model  # noqa: B018 - load the network now: a bad model fails before any I/O
@@ -252,16 +293,20 @@ class _Run:
         out_dir = Path(self.opts.output or folder.with_name(f"{folder.name}-{self.style}"))
         plan = {src: out_dir / _folder_output_name(src) for src in inputs}
         _check_plan(plan, out_dir, self.opts.overwrite)
-        summaries, failed = [], 0
+        summaries: list[RunSummary] = []
+        failures: dict[str, str] = {}
         for src, dst in plan.items():
             try:
                 summaries.append(self._stylize(src, dst))
             except Interrupted:
                 raise
-            except StreamNSTError as exc:
-                self.console.error(str(exc))
-                failed += 1
-        return max(self._report(summaries), EXIT_BAD_INPUT if failed else EXIT_OK)
+            except Exception as exc:  # a StreamNSTError, or memory running out on this one
+                if not isinstance(exc, StreamNSTError) and not is_out_of_memory(exc):
+                    raise
+                message = str(exc) if isinstance(exc, StreamNSTError) else _out_of_memory(exc)
+                failures[str(src)] = message if str(src) in message else f"{src}: {message}"
+                self.console.error(failures[str(src)])
+        return max(self._report(summaries, failures), EXIT_BAD_INPUT if failures else EXIT_OK)
 
     def live(self, spec: str) -> int:
         source = open_source(spec)
@@ -279,7 +324,7 @@ class _Run:
             )
         finally:
             source.close()
-        if self.opts.json:
+        if self.console.json_mode:
             self.console.json(
                 {
                     "status": "damaged" if summary.damage else "ok",
@@ -310,7 +355,6 @@ class _Run:
             source.close()
 
     def _convert(self, source: Source, output: Path) -> RunSummary:
-        self.console.done = 0
         try:
             return convert(
                 source,
@@ -321,16 +365,22 @@ class _Run:
                 self.opts.overwrite,
                 self.console.progress,
             )
-        except KeyboardInterrupt:
-            done = self.console.done
-            if self.opts.json:
-                self.console.json({"status": "interrupted", "output": str(output), "frames": done})
-            kept = f"; {output} holds the {done} frames done" if done else ""
-            raise Interrupted(f"interrupted{kept}") from None
+        except Stopped as stop:
+            message = _stopped_by(stop.signum)
+            if stop.kept is not None:
+                message += f"; {stop.kept} holds the {stop.frames} frames done"
+                if stop.kept != output:
+                    message += f" ({output} was kept as it was)"
+            raise Interrupted(
+                message,
+                stop.signum,
+                output=str(stop.kept) if stop.kept else None,
+                frames=stop.frames,
+            ) from None
         finally:
             self.console.end_bar()
 
-    def _report(self, summaries: list[RunSummary]) -> int:
+    def _report(self, summaries: list[RunSummary], failures: dict[str, str] | None = None) -> int:
         for s in summaries:
             if s.damage:
                 self.console.error(
@@ -341,9 +391,14 @@ class _Run:
                     f"wrote {s.output}: {s.frames} frame(s), {s.width}x{s.height}, "
                     f"{s.seconds:.1f} s ({s.fps:.1f} fps), audio {s.audio}"
                 )
-        if self.opts.json:
+        failures = failures or {}
+        if self.console.json_mode:
             items = [s.as_dict() for s in summaries]
+            items += [
+                {"input": src, "status": "error", "error": error} for src, error in failures.items()
+            ]
             status = "damaged" if any(s.damage for s in summaries) else "ok"
+            status = "error" if failures else status
             self.console.json({"status": status, "style": self.style, "items": items})
         return EXIT_BAD_INPUT if any(s.damage for s in summaries) else EXIT_OK
 
@@ -402,10 +457,17 @@ def _styles_command(args: list[str], console: _Console) -> int:
 
 
 def _training_command(command: str, args: list[str]) -> int:
+    hint = 'training needs torch: pip install "stream-nst[train]"'
     try:
         import torch  # noqa: F401 - only to check that training can run
     except ImportError as exc:
-        hint = 'training needs torch: pip install "stream-nst[train]"'
+        if "-h" in args or "--help" in args:  # help always works; the options need torch
+            print(
+                f"usage: {PROG} {command} {_TRAINING_USAGE[command]}\n\n"
+                f"{hint}; then '{PROG} {command} --help' lists every option "
+                "(also in docs/TRAINING.md)."
+            )
+            return EXIT_OK
         raise MissingDependencyError(hint) from exc
     try:
         from train_fast import cli as train_cli
@@ -428,6 +490,7 @@ def _silence_native_logs() -> None:
     """Keep OpenCV's, FFmpeg's, Qt's and onnxruntime's own log lines off the terminal."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")  # e.g. "no fonts"
+    os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 (--codec av1): errors only, no banner
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     ort.set_default_logger_severity(3)
 

@@ -1,13 +1,15 @@
 """Stylize a whole input into an output file: ``stylize_video``, ``stylize_image``.
 
 These join the stages: open the source, check and reserve the output, run the pipeline,
-then publish the output (complete, or partial after Ctrl-C) or remove it (after an error).
+then publish the output (complete, or partial after Ctrl-C or a signal) or remove it
+(after an error).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine import Stylizer
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, Stopped
 from .pipeline import run_pipeline
 from .progress import Progress, ProgressCallback
 from .settings import DEFAULT_STYLE, CaptureSettings, EncodeSettings
@@ -107,7 +109,9 @@ def convert(
 ) -> RunSummary:
     """Run ``source`` through ``stylizer`` and a smoother into ``dst``; see the module doc.
 
-    Settings left as None take their defaults.
+    Settings left as None take their defaults. A KeyboardInterrupt (Ctrl-C, or a signal
+    the caller turned into one) is re-raised as :class:`~stream_nst.errors.Stopped` after
+    the frames done were saved, saying where (``dst``, or beside it if ``dst`` exists).
     """
     info = source.info
     if info.kind in ("image", "video") and _same_file(Path(info.name), dst):
@@ -136,20 +140,24 @@ def convert(
 
     try:
         frames = run_pipeline(source, stylize, smooth, sink.write, report)
-    except KeyboardInterrupt:
-        sink.finish(complete=False)
-        raise
+    except KeyboardInterrupt as exc:
+        try:
+            kept = sink.finish(complete=False)
+        except BaseException:  # a second Ctrl-C, say: leave no hidden file behind
+            sink.abort()
+            raise
+        raise Stopped(getattr(exc, "signum", signal.SIGINT), kept, sink.frames) from exc
     except BaseException:
         sink.abort()
         raise
     if not frames:
         sink.abort()
         raise InputError(f"no frame could be decoded from {info.name}: {source.damage or 'empty'}")
-    sink.finish()
+    output = sink.finish()
     width, height = sink.size
     return RunSummary(
         input=info.name,
-        output=str(dst),
+        output=str(output),
         kind=info.kind,
         frames=frames,
         width=width,

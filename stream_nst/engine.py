@@ -21,7 +21,14 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from .errors import InputError, ModelError, UsageError, first_line
+from .errors import (
+    InputError,
+    ModelError,
+    OutOfMemoryError,
+    UsageError,
+    first_line,
+    is_out_of_memory,
+)
 from .settings import DEFAULT_STYLE, EngineSettings, StylizeSettings
 from .styles import StyleInfo, resolve_style
 
@@ -63,10 +70,16 @@ class StyleModel:
         try:
             (result,) = self._session.run([self.spec.output_name], {self.spec.input_name: feed})
         except Exception as exc:  # onnxruntime's error types share no base but Exception
-            raise ModelError(
+            failed = OutOfMemoryError if is_out_of_memory(exc) else ModelError
+            raise failed(
                 f"style model {self.style.path} failed on a {width}x{height} frame: "
                 f"{first_line(exc)}"
             ) from exc
+        if result.dtype.kind == "f" and not np.isfinite(result.sum(dtype=np.float64)):
+            raise ModelError(
+                f"style model {self.style.path} returned NaN or infinite values "
+                f"for a {width}x{height} frame (a broken model)"
+            )
         out = unpack(result) if result.ndim == 4 else result
         if out.shape != padded.shape:
             raise ModelError(

@@ -6,6 +6,9 @@ alone turns them into a one-line message and an exit code.
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+
 
 class StreamNSTError(Exception):
     """Base class of every error stream-nst reports to a user (exit code 2)."""
@@ -33,10 +36,45 @@ class MissingDependencyError(StreamNSTError):
     """An optional dependency (e.g. torch for training) is not installed."""
 
 
-class Interrupted(StreamNSTError):
-    """The user stopped a run (Ctrl-C); whatever was finished has been kept."""
+class OutOfMemoryError(StreamNSTError):
+    """Memory ran out (numpy, OpenCV, onnxruntime or FFmpeg could not allocate)."""
 
-    exit_code = 130
+
+class Interrupted(StreamNSTError):
+    """The user stopped a run (Ctrl-C, SIGTERM, SIGHUP); whatever was finished has been kept."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT, **fields: object) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+        self.fields = fields
+        """What was kept (``output``, ``frames``), for the JSON summary."""
+
+
+class Stopped(KeyboardInterrupt):
+    """A KeyboardInterrupt that says which signal stopped the run and what was kept.
+
+    The command raises it from its SIGTERM and SIGHUP handlers (Ctrl-C raises a plain
+    KeyboardInterrupt), so every signal takes the path of Ctrl-C; ``convert`` re-raises it
+    with ``kept`` (the file holding the frames done, if any) and ``frames`` filled in.
+    """
+
+    def __init__(
+        self, signum: int = signal.SIGINT, kept: Path | None = None, frames: int = 0
+    ) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum, self.kept, self.frames = signum, kept, frames
+
+
+_MEMORY_WORDS = ("insufficient memory", "failed to allocate", "bad_alloc", "out of memory")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` means an allocation failed: a MemoryError (numpy's included), or an
+    OpenCV, onnxruntime or FFmpeg error whose message says so."""
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error).lower()
+    return any(word in text for word in _MEMORY_WORDS)
 
 
 def first_line(error: BaseException | str) -> str:

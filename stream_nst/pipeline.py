@@ -4,21 +4,27 @@ Four stages joined by small bounded queues: a reader thread pulls frames from th
 the calling thread stylizes them (so Ctrl-C lands there), a smoother thread stabilises
 them and a writer thread encodes them. Decoding, onnxruntime, OpenCV's optical flow and
 remapping, and encoding all release the GIL, so the stages run at the same time; the
-bounded queues keep memory flat and let the slowest stage set the pace.
+bounded queues keep memory flat and let the slowest stage set the pace. Each queue holds at
+most QUEUE_SIZE items and, beyond its first item, QUEUE_BYTES of pictures: four 1080p
+frames, one 4K frame.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from .sources import Frame
 
 QUEUE_SIZE = 4
+QUEUE_BYTES = 24 * 2**20
 _POLL = 0.1  # seconds between checks that the other side is still there
 _END = object()
 T = TypeVar("T")
@@ -27,6 +33,38 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class _Failure:
     error: BaseException
+
+
+class _FrameQueue(queue.Queue):
+    """A queue bounded by its count of items and by the bytes of the pictures in them: an
+    item counts as many places as its share of QUEUE_BYTES (a queue always takes one)."""
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self._bytes = 0
+
+    def _qsize(self) -> int:
+        return max(len(self.queue), math.ceil(self._bytes * self.maxsize / QUEUE_BYTES))
+
+    def _put(self, item: object) -> None:
+        super()._put(item)
+        self._bytes += _picture_bytes(item)
+
+    def _get(self) -> object:
+        item = super()._get()
+        self._bytes -= _picture_bytes(item)
+        return item
+
+
+def _picture_bytes(item: object) -> int:
+    """Bytes of the images in a queue item: a Frame, an array, or a tuple of them."""
+    if isinstance(item, Frame):
+        return item.image.nbytes
+    if isinstance(item, np.ndarray):
+        return item.nbytes
+    if isinstance(item, tuple):
+        return sum(map(_picture_bytes, item))
+    return 0
 
 
 class FrameWriter:
@@ -43,7 +81,7 @@ class FrameWriter:
         name: str = "stream-nst-writer",
     ) -> None:
         self._write = write
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue = _FrameQueue(maxsize=queue_size)
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -90,7 +128,7 @@ class FrameReader:
         self, frames: Iterable[Frame], queue_size: int = QUEUE_SIZE, keep_latest: bool = False
     ) -> None:
         self._frames, self._keep_latest = frames, keep_latest
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue = _FrameQueue(maxsize=queue_size)
         self._stop = threading.Event()
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="stream-nst-reader", daemon=True)

@@ -3,7 +3,8 @@
 Both write to a hidden temporary file beside the destination and rename it into place
 when finished, so an existing file is never half-overwritten and a failed run leaves
 nothing behind. ``finish(complete=False)`` (after Ctrl-C) still closes the video
-properly: the frames done so far make a playable file.
+properly: the frames done so far make a playable file, which never replaces an existing
+one (it goes beside it, see :func:`publish`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import av
 import cv2
@@ -40,6 +43,8 @@ _RATE_OPTIONS = {
     "libaom-av1": lambda s: {"crf": str(s.crf), "b": "0"},
     "libsvtav1": lambda s: {"crf": str(s.crf)},
 }
+_POLL = 0.1  # seconds between checks for a signal while an encoder is flushing
+T = TypeVar("T")
 
 
 class Sink(Protocol):
@@ -54,7 +59,8 @@ class Sink(Protocol):
 
     def write(self, frame: Frame) -> None: ...
 
-    def finish(self, *, complete: bool = True) -> None: ...
+    def finish(self, *, complete: bool = True) -> Path | None:
+        """Publish the output; return where it went (None if nothing was written)."""
 
     def abort(self) -> None: ...
 
@@ -81,6 +87,56 @@ def reserve_temp(path: Path) -> Path:
     return temp
 
 
+def publish(temp: Path, path: Path, *, overwrite: bool, complete: bool = True) -> Path:
+    """Move the finished ``temp`` into place; return where it went.
+
+    A complete output replaces an existing ``path`` only with ``overwrite``: without it, a
+    file that appeared at ``path`` during the run is left alone and OutputError names where
+    the result went instead (``NAME.new.EXT``). A partial output (after Ctrl-C or a signal)
+    never replaces a file: it goes beside it, as ``NAME.partial.EXT``.
+    """
+    if complete and overwrite:
+        os.replace(temp, path)
+        return path
+    if _rename_if_free(temp, path):
+        return path
+    beside = _rename_beside(temp, path, "partial" if not complete else "new")
+    if complete:
+        raise OutputError(
+            f"{path} appeared during the run and was not replaced (use -y); "
+            f"the result is in {beside}"
+        )
+    return beside
+
+
+def _rename_beside(temp: Path, path: Path, tag: str) -> Path:
+    """Rename ``temp`` to the first free ``NAME.TAG.EXT``, ``NAME.TAG-2.EXT``, ..."""
+    number = 1
+    while True:
+        beside = path.with_name(
+            f"{path.stem}.{tag}{'' if number == 1 else f'-{number}'}{path.suffix}"
+        )
+        if _rename_if_free(temp, beside):
+            return beside
+        number += 1
+
+
+def _rename_if_free(temp: Path, path: Path) -> bool:
+    """Rename ``temp`` to ``path`` unless ``path`` exists, atomically (a hard link where
+    the file system has them): two runs racing for one name cannot both take it."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (FAT, some network shares): check, then rename
+        if path.exists():
+            return False
+        os.replace(temp, path)
+        return True
+    temp.unlink()
+    return True
+
+
 class ImageFileSink:
     """Writes the one frame of an image source as an image file (format from the suffix)."""
 
@@ -89,6 +145,7 @@ class ImageFileSink:
         if not cv2.haveImageWriter(str(path)):
             raise OutputError(f"cannot write {path.suffix or 'suffix-less'} images: {path}")
         self.path = path
+        self._overwrite = overwrite
         self.frames = 0
         self.size = (0, 0)
         self.audio = "none"
@@ -105,11 +162,11 @@ class ImageFileSink:
         self.frames += 1
         self.size = (frame.image.shape[1], frame.image.shape[0])
 
-    def finish(self, *, complete: bool = True) -> None:
+    def finish(self, *, complete: bool = True) -> Path | None:
         if not self.frames:
             self.abort()
-            return
-        os.replace(self._temp, self.path)
+            return None
+        return publish(self._temp, self.path, overwrite=self._overwrite, complete=complete)
 
     def abort(self) -> None:
         self._temp.unlink(missing_ok=True)
@@ -129,7 +186,7 @@ class VideoFileSink:
         *,
         settings: EncodeSettings | None = None,
         rate: Fraction | None = None,
-        audio_from: Path | None = None,
+        audio_from: Path | str | None = None,
         overwrite: bool = False,
     ) -> None:
         check_output(path, overwrite)
@@ -137,6 +194,7 @@ class VideoFileSink:
         self.frames = 0
         self.size = (0, 0)
         self.audio = "none"
+        self._overwrite = overwrite
         self._settings = settings = settings or EncodeSettings()
         self._rate, self._audio_from = rate, audio_from
         self._encoder = encoder_name(settings.codec)
@@ -178,21 +236,28 @@ class VideoFileSink:
         self.frames += 1
         self._end = start + (1 / self._rate if self._rate else 0.0)
 
-    def finish(self, *, complete: bool = True) -> None:
-        """Flush and publish; with ``complete=False`` the audio stops with the last frame."""
+    def finish(self, *, complete: bool = True) -> Path | None:
+        """Flush and publish (see :func:`publish`); with ``complete=False`` the audio stops
+        with the last frame."""
         if self._stream is None:
             self.abort()
-            return
+            return None
         try:
-            self._container.mux(self._stream.encode(None))
+            self._container.mux(_interruptible(self._stream.encode, None))
             if self._audio is not None:
                 self._audio.mux_until(None if complete else self._end)
                 self._audio.close()
             self._container.close()
-            os.replace(self._temp, self.path)
+            return publish(self._temp, self.path, overwrite=self._overwrite, complete=complete)
         except (av.FFmpegError, OSError) as exc:
             self.abort()
             raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        except KeyboardInterrupt:
+            # The encoder may still be flushing in its thread: drop the file without
+            # closing what that thread uses.
+            self._audio = self._container = self._stream = None
+            self._temp.unlink(missing_ok=True)
+            raise
 
     def abort(self) -> None:
         """Drop the output: close what is open and remove the temporary file."""
@@ -205,6 +270,11 @@ class VideoFileSink:
 
     def _open(self, first: Frame) -> None:
         height, width = first.image.shape[:2]
+        if self._encoder == "libsvtav1" and min(width, height) < 32 and max(width, height) > 64:
+            raise UsageError(
+                f"codec {self._encoder} cannot encode {width}x{height} frames (it never "
+                "finishes when a side is under 32 pixels and the other over 64); use h264 or vp9"
+            )
         container = self._container
         self.size = (width, height)
         stream = container.add_stream(self._encoder, rate=self._rate)
@@ -232,11 +302,34 @@ def encoder_name(codec: str) -> str:
     """The FFmpeg encoder for a ``--codec`` value; raises UsageError if there is none."""
     for name in _ENCODERS.get(codec.lower(), (codec,)):
         try:
-            av.codec.Codec(name, "w")
+            kind = av.codec.Codec(name, "w").type
         except (av.codec.codec.UnknownCodecError, ValueError):
             continue
+        if kind != "video":
+            raise UsageError(f"--codec {codec}: {name} encodes {kind}, not video")
         return name
     raise UsageError(f"no encoder for codec {codec!r} in this FFmpeg (PyAV) build")
+
+
+def _interruptible(call: Callable[..., T], *args: object) -> T:
+    """``call(*args)`` in a daemon thread, waited for in short steps, so that Ctrl-C and
+    other signals still reach this thread while an encoder takes long (or never returns)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call(*args)))
+        except BaseException as exc:  # re-raised below, in the waiting thread
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=run, name="stream-nst-flush", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(_POLL)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 def _pixel_format(encoder: str, width: int, height: int) -> str:

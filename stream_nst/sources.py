@@ -35,6 +35,8 @@ VIDEO_SUFFIXES = frozenset(
     | {".flv", ".wmv", ".ogv", ".3gp", ".gif"}
 )
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_FILE_URL_SCHEMES = frozenset({"http", "https", "ftp"})
+_URL_TIMEOUT = 5.0  # seconds to open, and between packets, before a URL counts as dead
 _REORDER_WINDOW = 8
 _MILLISECONDS = Fraction(1, 1000)
 
@@ -62,8 +64,8 @@ class SourceInfo:
     """Average frame rate, if known."""
     total_frames: int | None = None
     """Expected number of frames (an estimate for some containers), if known."""
-    audio_from: Path | None = None
-    """The file whose audio streams belong with these frames."""
+    audio_from: Path | str | None = None
+    """The file (or file URL) whose audio streams belong with these frames."""
 
 
 class Source(Protocol):
@@ -87,15 +89,40 @@ def open_source(spec: str | int | Path, capture: CaptureSettings | None = None) 
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         return CaptureSource(int(spec), capture)
     if isinstance(spec, str) and is_stream_url(spec):
-        return CaptureSource(spec, capture)
+        return _open_url(spec, capture)
     path = Path(spec)
     if not path.exists():
         raise InputError(f"no such file: {path}")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a file")
+    if not path.is_file():
+        raise InputError(
+            f"{path} is not a regular file (a pipe or a device); "
+            "give a file, a camera index or a stream URL"
+        )
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path)
     return VideoFileSource(path)
+
+
+def _open_url(url: str, capture: CaptureSettings | None) -> Source:
+    """A URL to a file is read like a file, with its own timestamps and audio: any
+    ``file://`` URL, and an http(s) or ftp URL ending in a video suffix that turns out to
+    have a duration. Anything else (rtsp, udp, a camera's MJPEG, a live transport stream)
+    is a live stream, timed by arrival."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() == "file":
+        return VideoFileSource(url)
+    suffix = Path(rest.split("?", 1)[0]).suffix.lower()
+    if scheme.lower() in _FILE_URL_SCHEMES and suffix in VIDEO_SUFFIXES:
+        try:
+            source = VideoFileSource(url)
+        except InputError:
+            return CaptureSource(url, capture)
+        if source.has_duration:
+            return source
+        source.close()
+    return CaptureSource(url, capture)
 
 
 def folder_inputs(folder: Path) -> list[Path]:
@@ -139,17 +166,20 @@ class ImageSource:
 
 
 class VideoFileSource:
-    """A video file decoded with PyAV, rotated upright, in presentation order."""
+    """A video file (or a URL to one) decoded with PyAV, rotated upright, in presentation
+    order."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
+        if isinstance(path, Path):
+            try:
+                empty = path.stat().st_size == 0
+            except OSError as exc:
+                raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+            if empty:
+                raise InputError(f"{path} is empty (0 bytes)")
         try:
-            empty = path.stat().st_size == 0
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-        if empty:
-            raise InputError(f"{path} is empty (0 bytes)")
-        try:
-            self._container = av.open(str(path), metadata_errors="ignore")
+            timeout = None if isinstance(path, Path) else _URL_TIMEOUT
+            self._container = av.open(str(path), metadata_errors="ignore", timeout=timeout)
         except av.FFmpegError as exc:
             if isinstance(exc, OSError):  # not found, no permission, ...
                 raise InputError(f"cannot read {path}: {exc.strerror}") from exc
@@ -171,6 +201,8 @@ class VideoFileSource:
             total_frames=total,
             audio_from=path if self._container.streams.audio else None,
         )
+        self.has_duration = bool(stream.duration or self._container.duration)
+        """Whether the file states how long it is (a live stream does not)."""
         self.damage: str | None = None
 
     def __iter__(self) -> Iterator[Frame]:
@@ -196,23 +228,33 @@ class VideoFileSource:
         except av.FFmpegError as exc:
             self.damage = f"the file is damaged and ends early ({_reason(exc)})"
             return
+        stated_end = self._stated_end()
         if bad_packets:
             self.damage = f"{bad_packets} damaged packet(s) could not be decoded and were skipped"
-        elif self._looks_truncated(last_end):
-            self.damage = "the file is truncated: its video ends before its stated duration"
+        elif last_end is not None and stated_end is not None and self._short(last_end, stated_end):
+            seconds = [float(end * self.info.time_base) for end in (last_end, stated_end)]
+            self.damage = (
+                "the file is truncated: its video ends at {:.1f} s of the {:.1f} s it states"
+            ).format(*seconds)
 
-    def _looks_truncated(self, last_end: int | None) -> bool:
-        """Whether the video stops well before the duration the file states."""
+    def _stated_end(self) -> Fraction | None:
+        """Where the file says its video ends (time_base units), from its duration and from
+        its frame count: a cut AVI states its full frame count, while FFmpeg estimates the
+        duration from what is left."""
         stream, time_base = self._stream, self.info.time_base
-        if last_end is None:
-            return False
+        start = stream.start_time or 0
+        ends = []
         if stream.duration:
-            stated_end = Fraction((stream.start_time or 0) + stream.duration)
+            ends.append(Fraction(start + stream.duration))
         elif self._container.duration:
-            stated_end = Fraction(self._container.duration, 1_000_000) / time_base
-        else:
-            return False
-        tolerance = max(Fraction(1, 2), 3 / (self.info.rate or 25)) / time_base
+            ends.append(Fraction(self._container.duration, 1_000_000) / time_base)
+        if stream.frames and self.info.rate:
+            ends.append(start + stream.frames / self.info.rate / time_base)
+        return max(ends, default=None)
+
+    def _short(self, last_end: int, stated_end: Fraction) -> bool:
+        """Whether the video stops well before the end the file states."""
+        tolerance = max(Fraction(1, 2), 3 / (self.info.rate or 25)) / self.info.time_base
         return last_end < stated_end - tolerance
 
     def _frame_step(self) -> int:
