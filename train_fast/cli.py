@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 
+import cv2
 import torch
 from tqdm import tqdm
 
 from stream_nst.engine import keep_original_colors
+from stream_nst.errors import OutputError
 from train_fast.artworks import Artwork, artwork_for
 from train_fast.errors import UsageError
 from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
@@ -161,6 +163,12 @@ def gatys_main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     if args.output.exists() and not args.overwrite:
         raise UsageError(f"{args.output} exists (use -y to overwrite)")
+    if not args.output.parent.is_dir():  # found out now, not after the optimisation
+        raise OutputError(f"output folder {args.output.parent} does not exist")
+    if not cv2.haveImageWriter(str(args.output)):
+        raise OutputError(
+            f"cannot write {args.output.suffix or 'suffix-less'} images: {args.output}"
+        )
     if args.size < 32:
         raise UsageError("--size must be at least 32")
     _set_threads(args.threads)
@@ -276,8 +284,10 @@ def train_main(argv: list[str]) -> int:
     p.add_argument("--fp16", action="store_true", help="also write NAME.fp16.onnx for GPUs")
     p.add_argument("--seed", type=int, default=_TRAIN["seed"])
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing NAME.onnx")
     _add_common(p)
     args = p.parse_args(argv)
+    _prepare_output_dir(args.output_dir / f"{args.name}.onnx", args.overwrite or args.resume)
     known = artwork_for(args.style_image.stem)
     artwork = Artwork(
         args.artwork_title or known.title,
@@ -346,6 +356,16 @@ def _progress_callback(bar: _Progress) -> Callable[[TrainProgress], None]:
         bar.update(ev.step, info)
 
     return on_progress
+
+
+def _prepare_output_dir(model: Path, overwrite: bool) -> None:
+    """Refuse to replace ``model`` unless asked (--resume continues it); create its folder."""
+    if model.exists() and not overwrite:
+        raise OutputError(f"{model} already exists (use -y to overwrite it, or --resume)")
+    try:
+        model.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {model.parent}: {exc.strerror}") from exc
 
 
 def _set_threads(threads: int | None) -> None:

@@ -57,7 +57,11 @@ def write_image(path: str | Path, image_bgr: np.ndarray) -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise InputError(f"output directory does not exist: {path.parent}")
-    if not cv2.imwrite(str(path), image_bgr):
+    try:
+        written = cv2.imwrite(str(path), image_bgr)
+    except cv2.error:  # OpenCV raises for a suffix it has no writer for
+        written = False
+    if not written:
         raise InputError(f"cannot write image (unknown extension or unwritable): {path}")
 
 

@@ -80,6 +80,13 @@ class VGGWeights:
     source: str
 
 
+_FORMAT_NAMES = {
+    ".mat": "a MatConvNet .mat file",
+    ".pth": "a torch state dict",
+    ".pt": "a torch state dict",
+}
+
+
 def default_vgg_source() -> str | None:
     """The weights path from ``$STREAM_NST_VGG``, or None for torchvision's download."""
     return os.environ.get(VGG_ENV_VAR) or None
@@ -104,7 +111,11 @@ def load_vgg_weights(source: str | Path | None) -> VGGWeights:
     except VGGLoadError:
         raise
     except Exception as exc:  # any parse failure of a user-given file is a bad input
-        raise VGGLoadError(f"cannot read VGG weights from {path}: {first_line(exc)}") from exc
+        what = _FORMAT_NAMES.get(path.suffix, "a TF.js/Keras model.json folder")
+        raise VGGLoadError(
+            f"cannot read VGG weights from {path}: not {what} holding VGG-19 "
+            f"({type(exc).__name__}: {first_line(exc)[:80]})"
+        ) from exc
     raise VGGLoadError(
         f"unknown VGG weights format: {path} (expected a .pth state dict, a MatConvNet .mat, "
         "or a TF.js/Keras model.json directory)"
