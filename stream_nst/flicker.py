@@ -12,10 +12,14 @@ and the forward flow back lands where it started, Sundaram et al. 2010 / Ruder e
 with the thresholds of Lai et al.'s evaluation code), the pixel is not on a motion boundary,
 and its position in frame t-1 lies inside that frame.
 
-Flow (:data:`METRIC_FLOW`): OpenCV DIS at its medium preset on the full-resolution grayscale
-source frames (resized to the stylised frames' size). The smoother uses the same algorithm
-at its ultrafast preset on small frames and never sees this flow; every method compared is
-scored along the same flow, so only the stylised frames differ.
+Flow (:data:`METRIC_FLOW` by default): OpenCV DIS at its medium preset on the
+full-resolution grayscale source frames (resized to the stylised frames' size). The smoother
+uses the same algorithm at its ultrafast preset on small frames and never sees this flow, but
+a flow of the same family may share its blind spots, so a flow of another family can be used
+instead (:data:`FLOW_METHODS`): DeepFlow or TV-L1 in-process where opencv-contrib is installed
+(it cannot share an environment with opencv-python), or flows computed elsewhere and read
+from a file (:func:`load_motions`; ``benchmarks/independent_flow.py`` writes them). Every
+method compared is scored along the same flow, so only the stylised frames differ.
 
 PSNR against a reference (the per-frame, unsmoothed output) measures how far smoothing
 strays from it (ghosting, lag): ``10 log10(1 / MSE)`` over the whole clip.
@@ -26,7 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from itertools import islice, pairwise
 from pathlib import Path
@@ -34,10 +38,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stream_nst.errors import InputError
+from stream_nst.errors import InputError, MissingDependencyError, UsageError, first_line
 from stream_nst.flow import backward_flow, inside_frame, pixel_grid, sampling_map, to_gray, warp
 
 METRIC_FLOW = "OpenCV DIS, medium preset, full-resolution grayscale source frames"
+FLOW_METHODS = {
+    "dis": METRIC_FLOW,
+    "deepflow": "DeepFlow (opencv-contrib), full-resolution grayscale source frames",
+    "tvl1": "TV-L1 (opencv-contrib DualTVL1), full-resolution grayscale source frames",
+}
+"""Flows the metric can compute itself, by name: what each is."""
+FlowFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(gray frame t, gray frame t-1) -> float32 backward flow, both uint8 single-channel."""
 FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 # Forward-backward and motion-boundary thresholds of Lai et al.'s evaluation code
@@ -87,23 +99,65 @@ def occlusion_mask(
     return inconsistent | boundary
 
 
-class MotionEstimator:
-    """Computes :class:`Motion` between consecutive BGR source frames with :data:`METRIC_FLOW`."""
+def flow_function(method: str) -> FlowFunction:
+    """The flow of :data:`FLOW_METHODS` named ``method``; DeepFlow and TV-L1 need
+    opencv-contrib (``cv2.optflow``), else :class:`MissingDependencyError`."""
+    if method not in FLOW_METHODS:
+        raise UsageError(f"unknown flow {method!r}; choose from {', '.join(FLOW_METHODS)}")
+    if method == "dis":
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        return lambda gray, prev_gray: backward_flow(dis, gray, prev_gray)
+    optflow = getattr(cv2, "optflow", None)
+    if optflow is None:
+        raise MissingDependencyError(
+            f"the {method} flow needs opencv-contrib (cv2.optflow), which cannot share an "
+            "environment with opencv-python: compute the flows there "
+            "(benchmarks/independent_flow.py) and pass them with --flows"
+        )
+    if method == "deepflow":
+        estimator = optflow.createOptFlow_DeepFlow()
+    else:
+        estimator = optflow.DualTVL1OpticalFlow_create()
+    return lambda gray, prev_gray: estimator.calc(gray, prev_gray, None)
 
-    def __init__(self) -> None:
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        self._grid = np.empty((0, 0, 2), np.float32)
+
+def motion_from_flows(backward: np.ndarray, forward: np.ndarray) -> Motion:
+    """:class:`Motion` of frame t from its backward flow (t -> t-1) and the forward flow
+    (t-1 -> t): visible where inside frame t-1 and not occluded (:func:`occlusion_mask`)."""
+    backward, forward = backward.astype(np.float32), forward.astype(np.float32)
+    height, width = backward.shape[:2]
+    positions = sampling_map(backward, pixel_grid(height, width))
+    inside = inside_frame(positions, height, width) > 0
+    return Motion(backward, inside & ~occlusion_mask(backward, forward, positions))
+
+
+class MotionEstimator:
+    """Computes :class:`Motion` between consecutive BGR source frames with a flow of
+    :data:`FLOW_METHODS` (default DIS, :data:`METRIC_FLOW`)."""
+
+    def __init__(self, method: str = "dis") -> None:
+        self._flow = flow_function(method)
+        self.description = FLOW_METHODS[method]
 
     def __call__(self, previous: np.ndarray, current: np.ndarray) -> Motion:
         prev_gray, gray = to_gray(previous), to_gray(current)
-        backward = backward_flow(self._dis, gray, prev_gray)
-        forward = backward_flow(self._dis, prev_gray, gray)
-        height, width = gray.shape
-        if self._grid.shape[:2] != (height, width):
-            self._grid = pixel_grid(height, width)
-        positions = sampling_map(backward, self._grid)
-        inside = inside_frame(positions, height, width) > 0
-        return Motion(backward, inside & ~occlusion_mask(backward, forward, positions))
+        return motion_from_flows(self._flow(gray, prev_gray), self._flow(prev_gray, gray))
+
+
+def load_motions(path: str | Path) -> tuple[str, Iterator[Motion]]:
+    """The flow description and the :class:`Motion` of every frame pair in a flows file:
+    an ``.npz`` with ``backward`` and ``forward`` arrays of shape ``(pairs, H, W, 2)``
+    (pair i leads from frame i to frame i + 1) and optionally ``method``, a description."""
+    try:
+        data = np.load(path)
+        backward, forward = data["backward"], data["forward"]
+        method = str(data["method"]) if "method" in data else f"flows from {path}"
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read flows from {path}: {first_line(exc)}") from exc
+    if backward.shape != forward.shape or backward.ndim != 4 or backward.shape[-1] != 2:
+        raise InputError(f"{path}: backward and forward flows must both be (pairs, H, W, 2)")
+    motions = (motion_from_flows(b, f) for b, f in zip(backward, forward, strict=True))
+    return method, motions
 
 
 def warping_error(previous: np.ndarray, current: np.ndarray, motion: Motion) -> float:
@@ -171,11 +225,13 @@ def _aligned(
     stylized: Iterable[np.ndarray],
     reference: Iterable[np.ndarray] | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-    """Yield (source, stylized, reference) triples; sources are resized to the stylised size."""
+    """Yield (source, stylized, reference) triples; sources are resized to the stylised size
+    (:func:`check_sizes`)."""
     columns = [source, stylized] if reference is None else [source, stylized, reference]
     try:
         for frames in zip(*columns, strict=True):
             src, out = frames[0], frames[1]
+            check_sizes(src, out)
             height, width = out.shape[:2]
             if src.shape[:2] != (height, width):
                 src = cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA)
@@ -184,22 +240,57 @@ def _aligned(
         raise InputError("the inputs have different numbers of frames") from exc
 
 
+def check_sizes(source: np.ndarray, stylized: np.ndarray) -> None:
+    """Refuse a stylised frame that cannot be the source frame scaled: its aspect ratio
+    differs by more than rounding to whole pixels allows (:class:`InputError`)."""
+    (src_h, src_w), (out_h, out_w) = source.shape[:2], stylized.shape[:2]
+    # The stylised height if it were the source scaled to its width, and the reverse.
+    if abs(src_h * out_w / src_w - out_h) > 1.0 and abs(src_w * out_h / src_h - out_w) > 1.0:
+        raise InputError(
+            f"the source is {src_w}x{src_h} but the stylised video is {out_w}x{out_h}: "
+            "not the same video"
+        )
+
+
+def _motion_source(
+    flow: str, motions: tuple[str, Iterable[Motion]] | None
+) -> tuple[str, Callable[[np.ndarray, np.ndarray], Motion]]:
+    """(description, motion of a source frame pair) for :func:`measure`."""
+    if motions is None:
+        estimator = MotionEstimator(flow)
+        return estimator.description, estimator
+    description, given = motions[0], iter(motions[1])
+
+    def next_given(previous: np.ndarray, current: np.ndarray) -> Motion:
+        motion = next(given, None)
+        if motion is None:
+            raise InputError("the flows file has fewer frame pairs than the video")
+        return motion
+
+    return description, next_given
+
+
 def measure(
     source: Iterable[np.ndarray],
     stylized: Iterable[np.ndarray],
     reference: Iterable[np.ndarray] | None = None,
+    *,
+    flow: str = "dis",
+    motions: tuple[str, Iterable[Motion]] | None = None,
 ) -> FlickerReport:
     """Warping error of ``stylized`` along ``source``'s motion, and PSNR vs ``reference``.
 
     All three are iterables of BGR uint8 frames in order, consumed in one streaming pass.
+    The motion is computed with the ``flow`` of :data:`FLOW_METHODS`, or given: ``motions``
+    is (description, one :class:`Motion` per frame pair), as :func:`load_motions` returns.
     """
-    estimator = MotionEstimator()
+    description, motion_of = _motion_source(flow, motions)
     errors: list[float] = []
     squared: list[float] = []
     previous: tuple[np.ndarray, np.ndarray] | None = None
     for src, out, ref in _aligned(source, stylized, reference):
         if previous is not None:
-            errors.append(warping_error(previous[1], out, estimator(previous[0], src)))
+            errors.append(warping_error(previous[1], out, motion_of(previous[0], src)))
         if ref is not None:
             squared.append(mse(out, ref))
         previous = src, out
@@ -209,6 +300,7 @@ def measure(
         frames=len(errors) + 1,
         warping_error=_mean_of_visible(errors),
         psnr=psnr(float(np.mean(squared))) if reference is not None else None,
+        flow=description,
     )
 
 
@@ -261,7 +353,9 @@ def _video_frames(file: Path) -> Iterator[np.ndarray]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from stream_nst.cli import _Parser  # one-line UsageError instead of argparse's usage block
+
+    parser = _Parser(
         prog="stream-nst measure-flicker",
         description="Warping error (Lai et al. 2018) of a stylised video along its source's "
         "optical flow; with --reference also PSNR against the per-frame output.",
@@ -270,22 +364,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("stylized", help="stylised video or folder of frames, frame for frame")
     parser.add_argument("--reference", metavar="PERFRAME", help="per-frame (unsmoothed) output")
     parser.add_argument("--max-frames", type=int, metavar="N", help="use the first N frames")
+    parser.add_argument(
+        "--flow",
+        choices=list(FLOW_METHODS),
+        default="dis",
+        help="optical flow to measure along (default dis; deepflow and tvl1 need opencv-contrib)",
+    )
+    parser.add_argument(
+        "--flows",
+        metavar="FLOWS.npz",
+        help="flows computed elsewhere, instead of --flow (benchmarks/independent_flow.py)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
 def main(argv: list[str]) -> int:
-    """``stream-nst measure-flicker SOURCE STYLIZED [--reference PERFRAME] [--json]``.
+    """``stream-nst measure-flicker SOURCE STYLIZED [--reference PERFRAME] [--flow NAME |
+    --flows FILE] [--json]``.
 
-    Called by :func:`stream_nst.cli.main`, which turns the :class:`InputError` of a bad
-    input into a message and exit code 2.
+    Called by :func:`stream_nst.cli.main`, which turns the errors raised here (bad usage,
+    bad inputs) into a one-line message and exit code 2.
     """
     args = _parser().parse_args(argv)
+    if args.max_frames is not None and args.max_frames < 2:
+        raise UsageError(f"--max-frames must be at least 2, got {args.max_frames}")
     limit = {"max_frames": args.max_frames}
     report = measure(
         read_frames(args.source, **limit),
         read_frames(args.stylized, **limit),
         read_frames(args.reference, **limit) if args.reference else None,
+        flow=args.flow,
+        motions=load_motions(args.flows) if args.flows else None,
     )
     if args.json:
         print(json.dumps(asdict(report)))

@@ -11,12 +11,13 @@ import cv2
 import numpy as np
 import pytest
 from rt_media import shared_video, write_clip
-from temporal_clips import moving_square, panning, stylize, with_noise
+from temporal_clips import moving_square, panning, stylize, texture, with_noise
 
 from stream_nst.cli import main as cli_main
 from stream_nst.errors import InputError
 from stream_nst.flicker import (
     MotionEstimator,
+    load_motions,
     mean_warping_error,
     measure,
     occlusion_mask,
@@ -24,6 +25,7 @@ from stream_nst.flicker import (
     read_frames,
     warping_error,
 )
+from stream_nst.flow import backward_flow, to_gray
 
 
 def errors_along(source: list[np.ndarray], stylized: list[np.ndarray]) -> list[float]:
@@ -173,6 +175,83 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert cli_main(["measure-flicker", str(src)]) == 2  # usage error from argparse
     assert cli_main(["measure-flicker", "--help"]) == 0
     assert "warping error" in capsys.readouterr().out.lower()
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "usage:" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],  # both inputs missing
+        ["SRC"],  # the stylised input missing
+        ["SRC", "SRC", "--max-frames", "many"],
+        ["SRC", "SRC", "--max-frames", "1"],
+        ["SRC", "SRC", "--flow", "sideways"],
+        ["SRC", "SRC", "--no-such-option"],
+    ],
+)
+def test_cli_usage_errors_are_one_line(tmp_path, capsys, args):
+    src = str(write_folder(tmp_path / "src", panning(3, (1, 0))))
+    assert cli_main(["measure-flicker", *(src if a == "SRC" else a for a in args)]) == 2
+    one_error_line(capsys)
+
+
+def test_cli_refuses_videos_of_different_sizes(tmp_path, capsys):
+    # Issue 11: a 17x17 video was compared with a 639x359 one without complaint.
+    small = write_folder(tmp_path / "small", [texture(17, 17, seed) for seed in range(3)])
+    other = write_folder(tmp_path / "other", [texture(359, 639, seed) for seed in range(3)])
+    assert cli_main(["measure-flicker", str(small), str(other)]) == 2
+    assert "17x17 but the stylised video is 639x359" in one_error_line(capsys)
+    # The same picture at about half the size is fine (an output made with --max-size).
+    half = write_folder(tmp_path / "half", [texture(180, 320, seed) for seed in range(3)])
+    assert cli_main(["measure-flicker", str(other), str(half)]) == 0
+
+
+def write_flows(path: Path, source: list[np.ndarray], pairs: int | None = None) -> Path:
+    """A flows file as benchmarks/independent_flow.py writes it, here with DIS flows."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    grays = [to_gray(f) for f in source]
+    backward = [backward_flow(dis, b, a) for a, b in pairwise(grays)][:pairs]
+    forward = [backward_flow(dis, a, b) for a, b in pairwise(grays)][:pairs]
+    np.savez(path, backward=np.stack(backward).astype(np.float16), forward=np.stack(forward))
+    return path
+
+
+def test_flows_computed_elsewhere_give_the_same_metric(tmp_path, capsys):
+    source = panning(4, (2, 1))
+    noisy = with_noise([stylize(f) for f in source], 8.0)
+    flows = write_flows(tmp_path / "flows.npz", source)
+    description, motions = load_motions(flows)
+    given = measure(source, noisy, motions=(description, motions))
+    assert given.flow == f"flows from {flows}"
+    assert given.warping_error == pytest.approx(measure(source, noisy).warping_error, rel=0.05)
+    src = write_folder(tmp_path / "src", source)
+    out = write_folder(tmp_path / "out", noisy)
+    assert cli_main(["measure-flicker", str(src), str(out), "--flows", str(flows), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["flow"] == given.flow
+
+
+def test_cli_rejects_bad_flows(tmp_path, capsys):
+    source = panning(4, (2, 1))
+    src = write_folder(tmp_path / "src", source)
+    short = write_flows(tmp_path / "short.npz", source, pairs=2)
+    assert cli_main(["measure-flicker", str(src), str(src), "--flows", str(short)]) == 2
+    assert "fewer frame pairs" in one_error_line(capsys)
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not flows")
+    assert cli_main(["measure-flicker", str(src), str(src), "--flows", str(junk)]) == 2
+    assert "cannot read flows" in one_error_line(capsys)
+
+
+@pytest.mark.skipif(hasattr(cv2, "optflow"), reason="opencv-contrib is installed")
+def test_contrib_flow_without_contrib_says_how(tmp_path, capsys):
+    src = str(write_folder(tmp_path / "src", panning(3, (1, 0))))
+    assert cli_main(["measure-flicker", src, src, "--flow", "deepflow"]) == 2
+    assert "opencv-contrib" in one_error_line(capsys)
 
 
 @pytest.mark.shared
