@@ -28,13 +28,18 @@ class StylizeSettings:
     preserve_color: bool = False
     """Keep the original colours and take only the brightness from the style."""
     max_size: int | None = None
-    """Stylize at most this many pixels on the longer side (then scale back); None = full size."""
+    """Paint at most this many pixels on the longer side (then scale back); None = no cap."""
+    paint_size: int | None = None
+    """Short side (px) to paint at instead of the model's own ``paint_size`` (None: the
+    model's). Larger = finer strokes and more detail, at a higher cost per frame."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
             raise UsageError(f"strength must be between 0 and 1, not {self.strength:g}")
         if self.max_size is not None and self.max_size < 16:
             raise UsageError(f"max size must be at least 16 pixels, not {self.max_size}")
+        if self.paint_size is not None and self.paint_size < 16:
+            raise UsageError(f"paint size must be at least 16 pixels, not {self.paint_size}")
 
 
 @dataclass(frozen=True)

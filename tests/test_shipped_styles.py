@@ -42,12 +42,13 @@ def test_a_shipped_style_is_small_credited_and_documents_its_training(
     assert style.path.stat().st_size <= MAX_BYTES
     assert style.title and style.artist and style.licence
     meta = style.metadata
-    assert meta["architecture"] == "rtnet"
+    assert meta["architecture"] == "paintnet"
+    assert int(meta["paint_size"]) >= 256  # painted at its own size, not the frame's
     assert meta["input_convention"] == "bgr_uint8_nhwc"
     assert meta["vgg_source"]
     training = json.loads(meta["training"])
     assert training["steps"] > 0 and training["seconds"] > 0
-    assert {"content", "style", "tv"} <= set(training["loss_weights"])
+    assert {"content", "style", "colour", "tv"} <= set(training["loss_weights"])
     assert {"content", "style"} <= set(training["final_losses"])
 
 

@@ -68,6 +68,13 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         help="weight of the relu4_2 content loss (default %(default)s)",
     )
     p.add_argument(
+        "--colour-weight",
+        type=float,
+        default=_LOSS["colour"],
+        help="weight of the colour term: sliced Wasserstein distance between the output's "
+        "and the painting's pixel colours (default %(default)s)",
+    )
+    p.add_argument(
         "--tv-weight",
         type=float,
         default=_LOSS["tv"],
@@ -80,14 +87,19 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _weights(args: argparse.Namespace) -> LossWeights:
-    return LossWeights(content=args.content_weight, style=args.style_weight, tv=args.tv_weight)
+    return LossWeights(
+        content=args.content_weight,
+        style=args.style_weight,
+        colour=args.colour_weight,
+        tv=args.tv_weight,
+    )
 
 
-class _Progress:
+class Progress:
     """A tqdm bar on a terminal; on a pipe or log file, one plain line every ``log_every`` steps."""
 
-    def __init__(self, total: int, args: argparse.Namespace, desc: str, log_every: int = 10):
-        self.quiet = args.quiet
+    def __init__(self, total: int, quiet: bool, desc: str, log_every: int = 10):
+        self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.bar = tqdm(
             total=total,
@@ -179,7 +191,7 @@ def gatys_main(argv: list[str]) -> int:
     settings = GatysSettings(
         steps=args.steps, optimizer=args.optimizer, init=args.init, weights=_weights(args)
     )
-    bar = _Progress(args.steps, args, "gatys")
+    bar = Progress(args.steps, args.quiet, "gatys")
     start = time.perf_counter()
 
     def on_progress(ev: GatysProgress) -> None:
@@ -225,7 +237,30 @@ def train_main(argv: list[str]) -> int:
         "--arch",
         choices=sorted(ARCHITECTURES),
         default=_TRAIN["arch"],
-        help="network: rtnet (real-time, default) or johnson (Johnson et al. 2016)",
+        help="network: paintnet (real-time, default), rtnet (the older real-time network) "
+        "or johnson (Johnson et al. 2016)",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="MODEL.onnx",
+        help="start from this exported model's weights: the same style continues its "
+        "training (steps and time add up), another style is fine-tuned from it",
+    )
+    p.add_argument(
+        "--paint-size",
+        type=int,
+        default=_TRAIN["paint_size"],
+        help="short side in px the runtime scales frames to for this style: the scale "
+        "of its brush strokes on screen, and a fixed cost per frame (default %(default)s)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default=_TRAIN["precision"],
+        help="VGG-19 precision: auto = bf16 where the CPU has it natively (AVX512_BF16/AMX), "
+        "else fp32 (default %(default)s)",
     )
     p.add_argument(
         "--steps", type=int, default=_TRAIN["steps"], help="training steps (default %(default)s)"
@@ -278,6 +313,12 @@ def train_main(argv: list[str]) -> int:
         help="checkpoints and previews (default: ~/.cache/stream-nst/train/NAME)",
     )
     p.add_argument("--checkpoint-minutes", type=float, default=_TRAIN["checkpoint_minutes"])
+    p.add_argument(
+        "--export-minutes",
+        type=float,
+        default=None,
+        help="also export NAME.onnx this often during training (default: at the end only)",
+    )
     p.add_argument("--artwork-title", default=None, help="artwork title for the metadata")
     p.add_argument("--artist", default=None, help="artist for the metadata")
     p.add_argument("--licence", default=None, help="artwork licence status for the metadata")
@@ -313,17 +354,21 @@ def train_main(argv: list[str]) -> int:
         warmup_steps=args.warmup_steps,
         minutes=args.minutes,
         checkpoint_minutes=args.checkpoint_minutes,
+        export_minutes=args.export_minutes,
         resume=args.resume,
         work_dir=args.work_dir,
         vgg=args.vgg or default_vgg_source(),
         seed=args.seed,
         threads=args.threads,
         fp16_copy=args.fp16,
+        paint_size=args.paint_size,
+        init=args.init,
+        precision=args.precision,
     )
     trainer = Trainer(settings)
-    bar = _Progress(settings.steps, args, f"train {args.name}")
+    bar = Progress(settings.steps, args.quiet, f"train {args.name}")
     try:
-        result = trainer.run(_progress_callback(bar))
+        result = trainer.run(progress_callback(bar))
     finally:
         bar.close()
     summary = {
@@ -348,7 +393,7 @@ def train_main(argv: list[str]) -> int:
     return 0
 
 
-def _progress_callback(bar: _Progress) -> Callable[[TrainProgress], None]:
+def progress_callback(bar: Progress) -> Callable[[TrainProgress], None]:
     def on_progress(ev: TrainProgress) -> None:
         info = {k: f"{v:.3g}" for k, v in ev.losses.items()}
         if ev.event == "step":

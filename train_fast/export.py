@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from onnx import numpy_helper
 from torch import nn
 
 from train_fast.artworks import Artwork
@@ -50,9 +51,14 @@ def export_onnx(
     architecture: str,
     training: dict,
     vgg_source: str,
+    paint_size: int | None = None,
     fp16: bool = False,
 ) -> ExportReport:
-    """Write ``net`` as ONNX with dynamic height/width and metadata; verify it in onnxruntime."""
+    """Write ``net`` as ONNX with dynamic height/width and metadata; verify it in onnxruntime.
+
+    ``paint_size``: the short side (px) the network was trained to paint at; the runtime
+    scales frames to it (none: the network runs at the frame's own size).
+    """
     path = Path(path)
     net = copy.deepcopy(net).eval()
     net = net.half() if fp16 else net.float()
@@ -91,6 +97,8 @@ def export_onnx(
         "producer": PRODUCER,
         "precision": "fp16" if fp16 else "fp32",
     }
+    if paint_size is not None:
+        metadata["paint_size"] = str(paint_size)
     onnx.helper.set_model_props(model, metadata)
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
@@ -117,3 +125,19 @@ def verify_against_torch(net: StyleNet, path: Path, atol_levels: int | None = 2)
     if atol_levels is not None and worst > atol_levels:
         raise RuntimeError(f"ONNX export differs from torch by {worst} levels (> {atol_levels})")
     return worst
+
+
+def read_onnx_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The network weights (a state dict) and the metadata of a model ``export_onnx`` wrote.
+
+    The exported graph names each initializer after its parameter (``net.`` + the state-dict
+    key), so a shipped model is itself the point training resumes from on any machine.
+    """
+    model = onnx.load(str(path))
+    prefix = "net."
+    state = {
+        init.name[len(prefix) :]: torch.from_numpy(numpy_helper.to_array(init).copy())
+        for init in model.graph.initializer
+        if init.name.startswith(prefix)
+    }
+    return state, {p.key: p.value for p in model.metadata_props}

@@ -3,7 +3,9 @@
 Built for small CPUs: channels_last tensors, style Grams computed once, random crops,
 resumable checkpoints every few minutes, a wall-clock budget, and periodic previews.
 Checkpoints live in a work directory outside the repository (never shipped); the product
-is ``OUT_DIR/NAME.onnx``.
+is ``OUT_DIR/NAME.onnx``. An exported model is also a starting point: ``init`` reads its
+weights back (continuing its step and time counts when it is the same style, fine-tuning
+when it is another), so training continues on any machine from the shipped file.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from stream_nst.errors import first_line
 from train_fast.artworks import Artwork
 from train_fast.data import CropSampler, split_content
 from train_fast.errors import InputError, UsageError
-from train_fast.export import ExportReport, export_onnx
+from train_fast.export import ExportReport, export_onnx, read_onnx_weights
 from train_fast.images import image_to_tensor, read_image, tensor_to_image, write_image
 from train_fast.losses import LossWeights, StyleLoss
 from train_fast.nets import ARCHITECTURES, StyleNet, build_net
+from train_fast.precision import PRECISIONS, choose_autocast, precision_name
 from train_fast.vgg import load_vgg_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -45,7 +48,7 @@ class TrainSettings:
     content_dir: Path
     out_dir: Path
     artwork: Artwork
-    arch: str = "rtnet"
+    arch: str = "paintnet"
     steps: int = 2000
     size: int = 256  # training crop, px
     style_size: int = 384  # style image's long side, px
@@ -58,6 +61,9 @@ class TrainSettings:
     VGG: seconds on a CPU), so style training starts from the photo instead of noise."""
     minutes: float | None = None  # wall-clock budget; stop (and export) when spent
     checkpoint_minutes: float = 3.0
+    export_minutes: float | None = None
+    """Also export ``NAME.onnx`` this often while training (None: only at the end), so a
+    run cut short still leaves its latest model."""
     preview_every: int = 50
     resume: bool = False
     work_dir: Path | None = None
@@ -65,6 +71,12 @@ class TrainSettings:
     seed: int = 0
     threads: int | None = None
     fp16_copy: bool = False
+    paint_size: int | None = 360
+    """Short side (px) the runtime scales frames to for this network (None: full size)."""
+    init: Path | None = None
+    """An exported model (``NAME.onnx``) to start from instead of a new network."""
+    precision: str = "auto"
+    """VGG trunk precision: ``auto`` (bf16 where the CPU has it natively), ``fp32``, ``bf16``."""
 
     def checked(self) -> TrainSettings:
         if self.arch not in ARCHITECTURES:
@@ -80,6 +92,12 @@ class TrainSettings:
             raise UsageError("--steps and --batch must be positive, --warmup-steps not negative")
         if not self.out_dir.is_dir():
             raise InputError(f"output folder does not exist: {self.out_dir}")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}")
+        if self.paint_size is not None and self.paint_size < 32:
+            raise UsageError("paint size must be at least 32 pixels")
+        if self.init is not None and self.resume:
+            raise UsageError("start from a model or resume a checkpoint, not both")
         return self
 
 
@@ -116,15 +134,19 @@ class Trainer:
         self.sampler = CropSampler(train_photos, self.s.size, self.s.seed)
         self.preview_source = read_image(held_out[0] if held_out else train_photos[0], 256)
         self.vgg = load_vgg_weights(self.s.vgg)
+        self.autocast = choose_autocast(self.s.precision)
         style = image_to_tensor(read_image(self.s.style_image, self.s.style_size))
-        self.loss = StyleLoss(self.vgg, [style], self.s.weights).to(
+        self.loss = StyleLoss(self.vgg, [style], self.s.weights, autocast=self.autocast).to(
             memory_format=torch.channels_last
         )
         self.net: StyleNet = build_net(self.s.arch).to(memory_format=torch.channels_last)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.s.learning_rate)
         self.step = 0
         self.elapsed = 0.0
         self.losses: dict[str, float] = {}
+        self.initialised_from: dict | None = None
+        if self.s.init is not None:
+            self._load_model(self.s.init)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.s.learning_rate)
         self.work_dir = self.s.work_dir or default_work_dir(self.s.name)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         if self.s.resume:
@@ -149,6 +171,32 @@ class Trainer:
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
         tmp.replace(self.checkpoint_path)  # atomic: a crash mid-save keeps the old checkpoint
+
+    def _load_model(self, path: Path) -> None:
+        """Start from an exported model: its weights, and its counts if it is this style."""
+        try:
+            state, meta = read_onnx_weights(path)
+        except Exception as exc:  # onnx raises its own and protobuf's errors
+            raise InputError(f"cannot read model {path}: {first_line(exc)}") from exc
+        if meta.get("architecture") != self.s.arch:
+            raise UsageError(
+                f"{path} is a {meta.get('architecture', 'unknown')} network, not {self.s.arch}"
+            )
+        try:
+            self.net.load_state_dict(state)
+        except RuntimeError as exc:
+            raise InputError(
+                f"{path} does not fit the {self.s.arch} network: {first_line(exc)}"
+            ) from exc
+        training = _json_dict(meta.get("training", "{}"))
+        self.initialised_from = {
+            "model": path.name,
+            "style_name": meta.get("style_name", ""),
+            "steps": training.get("steps", 0),
+        }
+        if meta.get("style_name") == self.s.name:  # the same style: training continues
+            self.step = int(training.get("steps", 0))
+            self.elapsed = float(training.get("seconds", 0.0))
 
     def _load_checkpoint(self) -> None:
         if not self.checkpoint_path.exists():
@@ -210,9 +258,12 @@ class Trainer:
         ``PAD_MULTIPLE - 1`` pixels, its brightness scaled by up to 10 % and noise added; the
         output should shift with it and otherwise stay the same. The shift also moves the
         picture against rtnet's 4x4 patch grid, so textures tied to that grid cost here.
-        Mean squared difference on [0, 1], away from the window's borders.
+        Mean squared difference on [0, 1], away from the window's borders, on half the
+        batch (the network's own forward and backward pass costs about as much as VGG's).
         """
         m = self.net.PAD_MULTIPLE
+        half = max(1, content.shape[0] // 2)  # half the batch: the net's pass costs as VGG's
+        content, output = content[:half], output[:half]
         size = content.shape[-1] - m
         dy, dx = (int(v) for v in torch.randint(0, m, (2,)))
         window = (..., slice(dy, dy + size), slice(dx, dx + size))
@@ -241,10 +292,10 @@ class Trainer:
         notify = on_progress or (lambda _p: None)
         budget = self.s.minutes * 60 if self.s.minutes is not None else float("inf")
         session_start = time.perf_counter()
-        last_checkpoint = session_start
+        last_checkpoint = last_export = session_start
         stopped_early = False
         self.net.train()
-        if self.step == 0 and self.s.warmup_steps:
+        if self.step == 0 and self.initialised_from is None and self.s.warmup_steps:
             warmup = {"warmup_mse": self.warm_up()}
             notify(TrainProgress(0, self.s.steps, warmup, 0.0, 0.0, event="warmup"))
         try:
@@ -267,6 +318,10 @@ class Trainer:
                 if time.perf_counter() - last_checkpoint >= self.s.checkpoint_minutes * 60:
                     self.save_checkpoint()
                     last_checkpoint = time.perf_counter()
+                export_every = self.s.export_minutes
+                if export_every and time.perf_counter() - last_export >= export_every * 60:
+                    self.export()
+                    last_export = time.perf_counter()
         finally:
             self.save_checkpoint()  # nothing lost on Ctrl-C or a crash
         self.preview()
@@ -289,18 +344,32 @@ class Trainer:
             "content_set": f"{s.content_dir.name} ({len(self.sampler.photos)} photos)",
             "style_image": s.style_image.name,
             "seed": s.seed,
+            "vgg_precision": precision_name(self.autocast),
         }
+        if self.initialised_from is not None:
+            training["initialised_from"] = self.initialised_from
         common = dict(
             style_name=s.name,
             artwork=s.artwork,
             architecture=s.arch,
             training=training,
             vgg_source=self.vgg.source,
+            paint_size=s.paint_size,
         )
         report = export_onnx(self.net, s.out_dir / f"{s.name}.onnx", **common)
         if s.fp16_copy:
             export_onnx(self.net, s.out_dir / f"{s.name}.fp16.onnx", fp16=True, **common)
         return report
+
+
+def _json_dict(text: str) -> dict:
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _literal(text: str) -> dict:

@@ -286,7 +286,11 @@ class VGGFeatures(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def forward(self, x_bgr: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x_bgr: torch.Tensor, layers: Sequence[str] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Activations of ``layers`` (default: all the trunk was built for); stops at the last."""
+        wanted = self.layers if layers is None else tuple(layers)
         x = x_bgr.flip(1) if self.flip else x_bgr
         x = x * self.scale + self.shift
         out: dict[str, torch.Tensor] = {}
@@ -294,8 +298,8 @@ class VGGFeatures(nn.Module):
             if name.endswith("_1") and name != "relu1_1":
                 x = nn.functional.max_pool2d(x, 2)
             x = torch.relu(conv(x))
-            if name in self.layers:
+            if name in wanted:
                 out[name] = x
-                if len(out) == len(self.layers):
+                if len(out) == len(wanted):
                     break
         return out

@@ -110,9 +110,9 @@ def test_style_loss_is_zero_at_its_targets(tiny_vgg_pth: Path) -> None:
     style = torch.rand(1, 3, 32, 32) * 255
     loss = StyleLoss(weights, [style])
     terms = loss(style, loss.content_targets(style))
-    assert float(terms.style) < 1e-5 and float(terms.content) < 1e-6
+    assert float(terms["style"]) < 1e-5 and float(terms["content"]) < 1e-6
     other = torch.rand(1, 3, 32, 32) * 255
-    assert float(loss(other, loss.content_targets(style)).style) > 1e-3
+    assert float(loss(other, loss.content_targets(style))["style"]) > 1e-3
 
 
 def test_matconvnet_mat_loader(tmp_path: Path, tiny_vgg_pth: Path) -> None:

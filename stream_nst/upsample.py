@@ -1,0 +1,97 @@
+"""Bring a network's low-resolution painting back to the frame's size with the frame's edges.
+
+Guided detail transfer, after the fast guided filter (He & Sun 2015; He et al. 2013): at the
+low resolution, the painting is fitted in every small window as a linear function of the
+frame's brightness (``painted ≈ a·I + b``, per colour channel), which says how strongly each
+place of the painting follows the frame's light and dark. At full size, the painting is
+upsampled as it is (bilinear: its strokes stay exactly as painted) and the frame's own fine
+detail, ``I − upsample(I_small)``, is added with that local gain ``a``. The painting's
+colours and strokes come from the network, the sharp edges from the frame; the work at full
+size is three bilinear resamples and a multiply-add per channel.
+
+Full-size work is done in horizontal bands of about :data:`BAND_PIXELS` pixels, so the
+memory this needs does not grow with the frame (a 12000×8000 photo costs what a band does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BAND_PIXELS = 1 << 21
+"""Pixels per band of the full-size pass (about 2 M: one band for frames up to 1080p)."""
+
+
+@dataclass(frozen=True)
+class GuidedUpsampler:
+    """The local fit's two parameters, at the low resolution."""
+
+    radius: int = 1
+    """Window radius in low-resolution pixels (1 = 3×3 windows)."""
+    eps: float = 1e-3
+    """Regulariser on brightness variance ([0, 1] units): larger = fewer of the frame's edges."""
+
+    def gain(self, painted: np.ndarray, guide_small: np.ndarray) -> np.ndarray:
+        """The smoothed local gain ``a`` (float32 HxWx3) of ``painted ≈ a·I + b``."""
+        ksize = (2 * self.radius + 1, 2 * self.radius + 1)
+
+        def box(x: np.ndarray) -> np.ndarray:
+            return cv2.boxFilter(x, -1, ksize, borderType=cv2.BORDER_REFLECT)
+
+        guide = _brightness(guide_small)
+        p = painted.astype(np.float32) * (1.0 / 255.0)
+        guide3 = cv2.merge([guide, guide, guide])
+        mean_i = box(guide3)
+        cov = box(guide3 * p) - mean_i * box(p)
+        var = box(guide3 * guide3) - mean_i * mean_i
+        return box(cov / (var + self.eps))
+
+    def upsample(
+        self, painted: np.ndarray, guide_small: np.ndarray, frame: np.ndarray
+    ) -> np.ndarray:
+        """``painted`` (BGR uint8, the size of ``guide_small``) at ``frame``'s size, uint8."""
+        layers = (
+            painted.astype(np.float32) * (1.0 / 255.0),
+            self.gain(painted, guide_small),
+            _brightness(guide_small),
+        )
+        height, width = frame.shape[:2]
+        rows = max(1, BAND_PIXELS // width)
+        if rows >= height:  # one band: OpenCV's resize is the fastest bilinear upsampling
+            size = (width, height)
+            return _combine(
+                *(cv2.resize(x, size, interpolation=cv2.INTER_LINEAR) for x in layers), frame
+            )
+        out = np.empty((height, width, 3), np.uint8)
+        sy, sx = height / painted.shape[0], width / painted.shape[1]
+        for top in range(0, height, rows):
+            bottom = min(height, top + rows)
+            # The same pixel-centre aligned bilinear scaling as resize, for rows top..bottom.
+            m = np.float32([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5 - top]])
+            band = (width, bottom - top)
+            out[top:bottom] = _combine(
+                *(
+                    cv2.warpAffine(
+                        x, m, band, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                    )
+                    for x in layers
+                ),
+                frame[top:bottom],
+            )
+        return out
+
+
+def _combine(
+    painted: np.ndarray, gain: np.ndarray, low_brightness: np.ndarray, frame: np.ndarray
+) -> np.ndarray:
+    """``painted + gain·(I − low_brightness)`` with ``I`` the frame's brightness, as uint8."""
+    detail = cv2.subtract(_brightness(frame), low_brightness)
+    q = cv2.add(painted, cv2.multiply(gain, cv2.merge([detail, detail, detail])))
+    return cv2.convertScaleAbs(cv2.max(q, 0.0), alpha=255.0)  # abs is a no-op once q ≥ 0
+
+
+def _brightness(image: np.ndarray) -> np.ndarray:
+    """Grey level of a BGR uint8 image as float32 on [0, 1]."""
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32) * (1.0 / 255.0)
