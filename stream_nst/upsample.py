@@ -1,13 +1,13 @@
 """Bring a network's low-resolution painting back to the frame's size with the frame's edges.
 
 Guided detail transfer, after the fast guided filter (He & Sun 2015; He et al. 2013): at the
-low resolution, the painting is fitted in every small window as a linear function of the
-frame's brightness (``painted ≈ a·I + b``, per colour channel), which says how strongly each
-place of the painting follows the frame's light and dark. At full size, the painting is
-upsampled as it is (bilinear: its strokes stay exactly as painted) and the frame's own fine
-detail, ``I − upsample(I_small)``, is added with that local gain ``a``. The painting's
-colours and strokes come from the network, the sharp edges from the frame; the work at full
-size is three bilinear resamples and a multiply-add per channel.
+low resolution, the painting's brightness is fitted in every small window as a linear
+function of the frame's (``Y ≈ a·I + b``), which says how strongly each place of the painting
+follows the frame's light and dark. At full size, the painting is upsampled as it is
+(bilinear: its strokes and colours stay exactly as painted) and the frame's own fine detail,
+``I − upsample(I_small)``, is added to its brightness with that local gain ``a``. The
+painting's colours and strokes come from the network, the sharp edges from the frame; the
+work at full size is three bilinear resamples and a few single-channel passes.
 
 Full-size work is done in horizontal bands of about :data:`BAND_PIXELS` pixels, so the
 memory this needs does not grow with the frame (a 12000×8000 photo costs what a band does).
@@ -34,29 +34,23 @@ class GuidedUpsampler:
     """Regulariser on brightness variance ([0, 1] units): larger = fewer of the frame's edges."""
 
     def gain(self, painted: np.ndarray, guide_small: np.ndarray) -> np.ndarray:
-        """The smoothed local gain ``a`` (float32 HxWx3) of ``painted ≈ a·I + b``."""
+        """The smoothed local gain ``a`` (float32 HxW) of ``Y_painted ≈ a·I + b``."""
         ksize = (2 * self.radius + 1, 2 * self.radius + 1)
 
         def box(x: np.ndarray) -> np.ndarray:
             return cv2.boxFilter(x, -1, ksize, borderType=cv2.BORDER_REFLECT)
 
-        guide = _brightness(guide_small)
-        p = painted.astype(np.float32) * (1.0 / 255.0)
-        guide3 = cv2.merge([guide, guide, guide])
-        mean_i = box(guide3)
-        cov = box(guide3 * p) - mean_i * box(p)
-        var = box(guide3 * guide3) - mean_i * mean_i
+        guide, luma = _brightness(guide_small), _brightness(painted)
+        mean_i = box(guide)
+        cov = box(guide * luma) - mean_i * box(luma)
+        var = box(guide * guide) - mean_i * mean_i
         return box(cov / (var + self.eps))
 
     def upsample(
         self, painted: np.ndarray, guide_small: np.ndarray, frame: np.ndarray
     ) -> np.ndarray:
         """``painted`` (BGR uint8, the size of ``guide_small``) at ``frame``'s size, uint8."""
-        layers = (
-            painted.astype(np.float32) * (1.0 / 255.0),
-            self.gain(painted, guide_small),
-            _brightness(guide_small),
-        )
+        layers = (painted, self.gain(painted, guide_small), _brightness(guide_small))
         height, width = frame.shape[:2]
         rows = max(1, BAND_PIXELS // width)
         if rows >= height:  # one band: OpenCV's resize is the fastest bilinear upsampling
@@ -86,10 +80,11 @@ class GuidedUpsampler:
 def _combine(
     painted: np.ndarray, gain: np.ndarray, low_brightness: np.ndarray, frame: np.ndarray
 ) -> np.ndarray:
-    """``painted + gain·(I − low_brightness)`` with ``I`` the frame's brightness, as uint8."""
-    detail = cv2.subtract(_brightness(frame), low_brightness)
-    q = cv2.add(painted, cv2.multiply(gain, cv2.merge([detail, detail, detail])))
-    return cv2.convertScaleAbs(cv2.max(q, 0.0), alpha=255.0)  # abs is a no-op once q ≥ 0
+    """``painted + gain·(I − low_brightness)`` on every channel, with ``I`` the frame's
+    brightness (the same change to B, G and R changes brightness only), as uint8."""
+    detail = cv2.multiply(cv2.subtract(_brightness(frame), low_brightness), gain, scale=255.0)
+    step = detail.astype(np.int16)
+    return cv2.add(painted, cv2.merge([step, step, step]), dtype=cv2.CV_8U)
 
 
 def _brightness(image: np.ndarray) -> np.ndarray:
