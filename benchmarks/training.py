@@ -1,8 +1,9 @@
 """Training throughput of each architecture, and the time of one Gatys optimisation.
 
 Throughput is images per second of real training steps (VGG-19 loss forward and backward,
-Adam update) at a given crop size, after one warm-up step; Gatys is ``stream-nst gatys``'s
-default optimisation (L-BFGS) of one photo at 256 px.
+Adam update) at a given crop size, after one warm-up step, with the VGG-19 trunk in each
+precision asked for (``auto`` picks bf16 where the CPU has it natively); Gatys is
+``stream-nst gatys``'s default optimisation (L-BFGS) of one photo at 256 px.
 
     python benchmarks/training.py --vgg ../shared/vgg19 --content-dir ../shared/content \
         --style ../shared/styles/mosaic.jpg
@@ -26,11 +27,14 @@ from train_fast.data import split_content  # noqa: E402
 from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
 from train_fast.images import image_to_tensor, read_image  # noqa: E402
 from train_fast.nets import build_net, count_parameters  # noqa: E402
+from train_fast.precision import choose_autocast, precision_name  # noqa: E402
 from train_fast.train import Trainer, TrainSettings  # noqa: E402
 from train_fast.vgg import load_vgg_weights  # noqa: E402
 
 
-def training_throughput(args: argparse.Namespace, arch: str, size: int, work: Path) -> float:
+def training_throughput(
+    args: argparse.Namespace, arch: str, size: int, precision: str, work: Path
+) -> float:
     settings = TrainSettings(
         style_image=args.style,
         name=arch,
@@ -42,6 +46,8 @@ def training_throughput(args: argparse.Namespace, arch: str, size: int, work: Pa
         batch=args.batch,
         vgg=args.vgg,
         work_dir=work / arch,
+        precision=precision,
+        warmup_steps=0,
     )
     trainer = Trainer(settings)
     trainer.train_step()  # warm-up
@@ -68,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vgg", required=True)
     p.add_argument("--content-dir", type=Path, required=True)
     p.add_argument("--style", type=Path, required=True)
-    p.add_argument("--archs", default="rtnet,johnson")
-    p.add_argument("--sizes", default="256,160")
+    p.add_argument("--archs", default="paintnet")
+    p.add_argument("--sizes", default="192")
+    p.add_argument("--precisions", default="auto,fp32", help="VGG trunk precisions to time")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument(
         "--steps", type=int, default=3, help="timed steps per case (default %(default)s)"
@@ -79,21 +86,28 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for arch in args.archs.split(","):
-            for size in map(int, args.sizes.split(",")):
-                ips = training_throughput(args, arch, size, Path(tmp))
-                print(f"{arch} {size}px: {ips:.2f} img/s", flush=True)
-                params = count_parameters(build_net(arch))
-                rows.append(
-                    [
-                        arch,
-                        f"{params / 1e6:.2f} M",
-                        f"{size} px",
-                        args.batch,
-                        f"{ips:.2f}",
-                        f"{args.batch / ips:.1f}",
-                    ]
-                )
+        cases = [
+            (arch, size, precision)
+            for arch in args.archs.split(",")
+            for size in map(int, args.sizes.split(","))
+            for precision in args.precisions.split(",")
+        ]
+        for arch, size, precision in cases:
+            ips = training_throughput(args, arch, size, precision, Path(tmp))
+            used = precision_name(choose_autocast(precision))
+            print(f"{arch} {size}px {used}: {ips:.2f} img/s", flush=True)
+            params = count_parameters(build_net(arch))
+            rows.append(
+                [
+                    arch,
+                    f"{params / 1e6:.2f} M",
+                    f"{size} px",
+                    args.batch,
+                    f"{precision} ({used})",
+                    f"{ips:.2f}",
+                    f"{args.batch / ips:.2f}",
+                ]
+            )
     command = "python benchmarks/training.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
@@ -102,9 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}, torch {torch.__version__} on 2 threads. Command: `{command}`.",
         "A step is VGG-19 (to relu5_1) forward and backward on the batch, content targets, the "
-        f"noise-stability term and an Adam update; mean of {args.steps} steps after a warm-up.",
+        "colour term, the stability term (the network's own second pass) and an Adam update; "
+        f"mean of {args.steps} steps after a warm-up.",
         "",
-        markdown_table(["arch", "parameters", "crop", "batch", "images/s", "s per step"], rows),
+        markdown_table(
+            ["arch", "parameters", "crop", "batch", "VGG precision", "images/s", "s per step"],
+            rows,
+        ),
     ]
     if not args.no_gatys:
         seconds, steps = gatys_seconds(args)

@@ -32,10 +32,10 @@ from train_fast.images import (
 )
 from train_fast.losses import LossWeights
 from train_fast.nets import ARCHITECTURES
-from train_fast.train import Trainer, TrainProgress, TrainSettings
+from train_fast.precision import BF16_CPU_FLAGS, cpu_flags, precision_name
+from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainProgress, TrainSettings
 from train_fast.vgg import VGG_ENV_VAR, default_vgg_source, load_vgg_weights
 
-_LOSS = {f.name: f.default for f in fields(LossWeights)}
 _GATYS = {f.name: f.default for f in fields(GatysSettings)}
 _TRAIN = {f.name: f.default for f in fields(TrainSettings)}
 
@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _add_common(p: argparse.ArgumentParser, weights: LossWeights) -> None:
     p.add_argument(
         "--vgg",
         default=None,
@@ -58,26 +58,26 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--style-weight",
         type=float,
-        default=_LOSS["style"],
+        default=weights.style,
         help="weight of the Gram style loss (default %(default)s)",
     )
     p.add_argument(
         "--content-weight",
         type=float,
-        default=_LOSS["content"],
+        default=weights.content,
         help="weight of the relu4_2 content loss (default %(default)s)",
     )
     p.add_argument(
         "--colour-weight",
         type=float,
-        default=_LOSS["colour"],
+        default=weights.colour,
         help="weight of the colour term: sliced Wasserstein distance between the output's "
         "and the painting's pixel colours (default %(default)s)",
     )
     p.add_argument(
         "--tv-weight",
         type=float,
-        default=_LOSS["tv"],
+        default=weights.tv,
         help="weight of total variation (default %(default)s)",
     )
     p.add_argument(
@@ -171,7 +171,7 @@ def gatys_main(argv: list[str]) -> int:
     p.add_argument("--init", choices=("content", "noise"), default=_GATYS["init"])
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    _add_common(p)
+    _add_common(p, GatysSettings().weights)
     args = p.parse_args(argv)
     if args.output.exists() and not args.overwrite:
         raise UsageError(f"{args.output} exists (use -y to overwrite)")
@@ -326,9 +326,11 @@ def train_main(argv: list[str]) -> int:
     p.add_argument("--seed", type=int, default=_TRAIN["seed"])
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-y", "--overwrite", action="store_true", help="replace an existing NAME.onnx")
-    _add_common(p)
+    _add_common(p, TRAIN_WEIGHTS)
     args = p.parse_args(argv)
-    _prepare_output_dir(args.output_dir / f"{args.name}.onnx", args.overwrite or args.resume)
+    target = args.output_dir / f"{args.name}.onnx"
+    continuing = args.resume or (args.init is not None and _same_file(args.init, target))
+    _prepare_output_dir(target, args.overwrite or continuing)
     known = artwork_for(args.style_image.stem)
     artwork = Artwork(
         args.artwork_title or known.title,
@@ -366,6 +368,13 @@ def train_main(argv: list[str]) -> int:
         precision=args.precision,
     )
     trainer = Trainer(settings)
+    if not args.quiet:
+        start = f"from {settings.init} at step {trainer.step}" if settings.init else "new network"
+        print(
+            f"train {args.name}: {settings.arch}, {start}, VGG-19 in "
+            f"{precision_name(trainer.autocast)} ({_precision_reason(settings.precision)})",
+            file=sys.stderr,
+        )
     bar = Progress(settings.steps, args.quiet, f"train {args.name}")
     try:
         result = trainer.run(progress_callback(bar))
@@ -404,13 +413,25 @@ def progress_callback(bar: Progress) -> Callable[[TrainProgress], None]:
 
 
 def _prepare_output_dir(model: Path, overwrite: bool) -> None:
-    """Refuse to replace ``model`` unless asked (--resume continues it); create its folder."""
+    """Refuse to replace ``model`` unless asked (continuing it, by --resume or --init from
+    the file itself, is); create its folder."""
     if model.exists() and not overwrite:
         raise OutputError(f"{model} already exists (use -y to overwrite it, or --resume)")
     try:
         model.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {model.parent}: {exc.strerror}") from exc
+
+
+def _precision_reason(choice: str) -> str:
+    if choice != "auto":
+        return f"--precision {choice}"
+    flags = BF16_CPU_FLAGS & cpu_flags()
+    return f"the CPU has {', '.join(sorted(flags))}" if flags else "the CPU has no native bf16"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return b.exists() and a.exists() and a.samefile(b)
 
 
 def _set_threads(threads: int | None) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import torch
 
 from train_fast.losses import LossWeights, StyleLoss
+from train_fast.precision import choose_autocast
 from train_fast.vgg import VGGWeights
 
 
@@ -21,6 +22,9 @@ class GatysSettings:
     learning_rate: float = 4.0  # Adam only, in 0-255 pixel units
     weights: LossWeights = field(default_factory=LossWeights)
     seed: int = 0
+    precision: str = "fp32"
+    """VGG trunk precision (``fp32``, ``bf16`` or ``auto``). float32 by default: bf16's
+    rounding misleads L-BFGS's line search (the loss rose in a test); Adam tolerates it."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,9 @@ def gatys_optimise(
     if settings.init not in ("content", "noise"):
         raise ValueError(f"unknown init {settings.init!r}")
     torch.manual_seed(settings.seed)
-    loss_fn = StyleLoss(vgg, styles, settings.weights, style_mix)
+    loss_fn = StyleLoss(
+        vgg, styles, settings.weights, style_mix, autocast=choose_autocast(settings.precision)
+    )
     targets = loss_fn.content_targets(content)
     start = content.clone() if settings.init == "content" else torch.rand_like(content) * 255
     image = start.requires_grad_(True)

@@ -23,7 +23,7 @@ import onnx
 from train_fast.artworks import artwork_for
 from train_fast.cli import Progress, progress_callback
 from train_fast.losses import LossWeights
-from train_fast.train import Trainer, TrainSettings, default_work_dir
+from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainSettings, default_work_dir
 
 ARCH = "paintnet"
 """The network every built-in style uses."""
@@ -33,25 +33,18 @@ ARCH = "paintnet"
 class Recipe:
     """How one built-in style is trained (everything else is shared: see ``COMMON``)."""
 
-    style_weight: float = 10.0
-    colour_weight: float = 300.0
-    content_weight: float = 1.0
+    style_weight: float = TRAIN_WEIGHTS.style
+    colour_weight: float = TRAIN_WEIGHTS.colour
+    content_weight: float = TRAIN_WEIGHTS.content
     style_size: int = 384
     """Long side of the painting during training: the scale of its brush strokes."""
     base: str | None = "mosaic"
     """The library style a new model of this style is fine-tuned from (None: from scratch)."""
 
 
-COMMON: dict[str, object] = {
-    "arch": ARCH,
-    "size": 192,
-    "batch": 4,
-    "learning_rate": 3e-3,
-    "warmup_steps": 200,
-    "export_minutes": 4.0,
-}
-"""Settings every built-in style shares: the real-time network on small crops (2-core CPUs),
-exported every few minutes so a run cut short keeps its latest model."""
+COMMON: dict[str, object] = {"arch": ARCH, "export_minutes": 4.0}
+"""Settings every built-in style shares beyond ``stream-nst train``'s defaults: exported
+every few minutes, so a run cut short keeps its latest model."""
 
 LIBRARY: dict[str, Recipe] = {
     "mosaic": Recipe(base=None),

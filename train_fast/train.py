@@ -32,6 +32,10 @@ from train_fast.vgg import load_vgg_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
 
+TRAIN_WEIGHTS = LossWeights(content=1.5, style=10.0, colour=1000.0, tv=1e-5)
+"""The objective a feed-forward network trains on: more style than Gatys's defaults (a
+network must learn it for every photo at once) and the painting's palette as its own term."""
+
 
 def default_work_dir(name: str) -> Path:
     """``$XDG_CACHE_HOME/stream-nst/train/NAME`` (``~/.cache/...``): checkpoints and previews."""
@@ -50,13 +54,13 @@ class TrainSettings:
     artwork: Artwork
     arch: str = "paintnet"
     steps: int = 2000
-    size: int = 256  # training crop, px
+    size: int = 192  # training crop, px
     style_size: int = 384  # style image's long side, px
     batch: int = 4
-    learning_rate: float = 2e-3
-    weights: LossWeights = field(default_factory=LossWeights)
+    learning_rate: float = 3e-3
+    weights: LossWeights = field(default_factory=lambda: TRAIN_WEIGHTS)
     stability_weight: float = 20.0  # steadiness under shifts, brightness and noise (video)
-    warmup_steps: int = 400
+    warmup_steps: int = 200
     """Steps in which a new network first learns to reproduce its input (pixel loss, no
     VGG: seconds on a CPU), so style training starts from the photo instead of noise."""
     minutes: float | None = None  # wall-clock budget; stop (and export) when spent
