@@ -12,32 +12,17 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+from tiny_settings import tiny_settings  # noqa: E402
+
 from train_fast.artworks import artwork_for  # noqa: E402
 from train_fast.cli import gatys_main, train_main  # noqa: E402
 from train_fast.errors import InputError, UsageError  # noqa: E402
 from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
 from train_fast.nets import ARCHITECTURES, build_net  # noqa: E402
-from train_fast.train import Trainer, TrainSettings  # noqa: E402
+from train_fast.train import Trainer  # noqa: E402
 from train_fast.vgg import load_vgg_weights  # noqa: E402
 
-
-def _settings(style: Path, photos: Path, out: Path, vgg: Path, **kw) -> TrainSettings:
-    base = dict(
-        style_image=style,
-        name="stripes",
-        content_dir=photos,
-        out_dir=out,
-        artwork=artwork_for("stripes"),
-        steps=3,
-        size=64,
-        style_size=64,
-        batch=2,
-        vgg=str(vgg),
-        work_dir=out / "work",
-        preview_every=2,
-        warmup_steps=2,
-    )
-    return TrainSettings(**(base | kw))
+_settings = tiny_settings
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])

@@ -10,7 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
-from train_fast.artworks import artwork_for  # noqa: E402
+from tiny_settings import tiny_settings  # noqa: E402
+
 from train_fast.errors import UsageError  # noqa: E402
 from train_fast.export import read_onnx_weights  # noqa: E402
 from train_fast.losses import LossWeights, StyleLoss, sliced_wasserstein  # noqa: E402
@@ -20,21 +21,7 @@ from train_fast.vgg import load_vgg_weights  # noqa: E402
 
 
 def _settings(style: Path, photos: Path, out: Path, vgg: Path, **kw) -> TrainSettings:
-    base = dict(
-        style_image=style,
-        name="stripes",
-        content_dir=photos,
-        out_dir=out,
-        artwork=artwork_for("stripes"),
-        steps=2,
-        size=64,
-        style_size=64,
-        batch=2,
-        vgg=str(vgg),
-        work_dir=out / "work",
-        warmup_steps=1,
-    )
-    return TrainSettings(**(base | kw))
+    return tiny_settings(style, photos, out, vgg, **({"steps": 2, "warmup_steps": 1} | kw))
 
 
 def test_the_objective_prints_its_terms(tiny_vgg_pth: Path) -> None:

@@ -1,0 +1,118 @@
+"""Per-frame flicker of the style networks themselves: today's models against a reference commit's.
+
+For every style in ``models/`` that also exists at ``--reference`` (a git revision, by
+default the last release of the rtnet library), both models stylise the first ``--frames``
+frames of each shared clip (at most ``--max-width`` px wide) one by one, with no smoothing,
+and the warping error of Lai et al. (2018) is measured along the source's flow
+(``stream_nst.flicker``: OpenCV DIS, forward–backward occlusion check). Lower is steadier;
+the criterion is new ≤ reference on every clip.
+
+    python benchmarks/network_flicker.py [--reference f957cb1] [--frames 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.report import machine, markdown_table, publish  # noqa: E402
+from stream_nst.engine import Stylizer  # noqa: E402
+from stream_nst.flicker import MotionEstimator, mean_warping_error, read_frames  # noqa: E402
+
+CLIPS = ("cup.mp4", "box.mp4", "vtest.avi", "cityCC0.mpg", "sintel_mountain_2")
+
+
+def reference_model(revision: str, name: str, directory: Path) -> Path | None:
+    """``models/NAME.onnx`` as it was at ``revision``, or None if it did not exist."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{revision}:models/{name}.onnx"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    path = directory / f"{name}.onnx"
+    path.write_bytes(done.stdout)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--reference", default="f957cb1", help="git revision of the old models")
+    p.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "videos")
+    p.add_argument("--frames", type=int, default=40)
+    p.add_argument("--max-width", type=int, default=640)
+    p.add_argument("--styles", nargs="*", default=None, help="default: every shipped style")
+    args = p.parse_args(argv)
+    width = args.max_width
+    names = args.styles or sorted(m.stem for m in (ROOT / "models").glob("*.onnx"))
+    clips = {
+        clip: list(read_frames(args.videos / clip, max_frames=args.frames, max_width=width))
+        for clip in CLIPS
+        if (args.videos / clip).exists()
+    }
+    estimate = MotionEstimator()
+    motions = {
+        clip: [estimate(a, b) for a, b in pairwise(frames)] for clip, frames in clips.items()
+    }
+    rows, wins, total = [], 0, 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            old = reference_model(args.reference, name, Path(tmp))
+            if old is None:
+                continue
+            new_model, old_model = Stylizer(ROOT / "models" / f"{name}.onnx"), Stylizer(old)
+            for clip, frames in clips.items():
+                errors = [
+                    mean_warping_error([m.stylize(f) for f in frames], motions[clip]) * 1e3
+                    for m in (old_model, new_model)
+                ]
+                total += 1
+                wins += errors[1] <= errors[0]
+                print(f"{name} {clip}: {errors[0]:.2f} -> {errors[1]:.2f}", flush=True)
+                rows.append(
+                    [
+                        f"`{name}`",
+                        clip,
+                        f"{errors[0]:.2f}",
+                        f"**{errors[1]:.2f}**",
+                        f"{errors[1] / errors[0]:.2f}",
+                        "yes" if errors[1] <= errors[0] else "no",
+                    ]
+                )
+    command = "python benchmarks/network_flicker.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    publish(
+        "network_flicker",
+        [
+            "## Flicker of the networks themselves (no smoothing)",
+            "",
+            f"Machine: {machine()}. Command: `{command}`. Reference: the models at "
+            f"`{args.reference}`. First {args.frames} frames of each clip, at most "
+            f"{args.max_width} px wide; warping error ×10⁻³ along OpenCV DIS flow of the source "
+            "(lower is steadier), each frame stylised alone with default settings.",
+            "",
+            markdown_table(
+                ["style", "clip", "reference", "now", "now ÷ reference", "now ≤ reference"], rows
+            ),
+            "",
+            f"Now at most the reference on **{wins} of {total}** style × clip pairs "
+            f"(median ratio {np.median([float(r[4]) for r in rows]):.2f}).",
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
