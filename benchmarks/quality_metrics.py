@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 import torch
 
+from train_fast import images
 from train_fast.losses import STYLE_LAYERS, gram
 from train_fast.vgg import VGGFeatures, VGGWeights
 
@@ -39,11 +40,7 @@ SEED = 0
 
 def resize_short_side(image: np.ndarray, side: int = SHORT_SIDE) -> np.ndarray:
     """Resize a BGR image so its short side is ``side`` pixels (area filter when shrinking)."""
-    h, w = image.shape[:2]
-    scale = side / min(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(image, size, interpolation=interp)
+    return images.resize_short_side(image, side)
 
 
 def lab_pixels(image_bgr: np.ndarray) -> np.ndarray:

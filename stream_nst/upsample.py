@@ -33,14 +33,15 @@ class GuidedUpsampler:
     eps: float = 1e-3
     """Regulariser on brightness variance ([0, 1] units): larger = fewer of the frame's edges."""
 
-    def gain(self, painted: np.ndarray, guide_small: np.ndarray) -> np.ndarray:
-        """The smoothed local gain ``a`` (float32 HxW) of ``Y_painted ≈ a·I + b``."""
+    def gain(self, painted: np.ndarray, guide: np.ndarray) -> np.ndarray:
+        """The smoothed local gain ``a`` (float32 HxW) of ``Y_painted ≈ a·I + b``, with
+        ``guide`` the frame's brightness ``I`` at the painting's size (:func:`_brightness`)."""
         ksize = (2 * self.radius + 1, 2 * self.radius + 1)
 
         def box(x: np.ndarray) -> np.ndarray:
             return cv2.boxFilter(x, -1, ksize, borderType=cv2.BORDER_REFLECT)
 
-        guide, luma = _brightness(guide_small), _brightness(painted)
+        luma = _brightness(painted)
         mean_i = box(guide)
         cov = box(guide * luma) - mean_i * box(luma)
         var = box(guide * guide) - mean_i * mean_i
@@ -50,7 +51,8 @@ class GuidedUpsampler:
         self, painted: np.ndarray, guide_small: np.ndarray, frame: np.ndarray
     ) -> np.ndarray:
         """``painted`` (BGR uint8, the size of ``guide_small``) at ``frame``'s size, uint8."""
-        layers = (painted, self.gain(painted, guide_small), _brightness(guide_small))
+        guide = _brightness(guide_small)
+        layers = (painted, self.gain(painted, guide), guide)
         height, width = frame.shape[:2]
         rows = max(1, BAND_PIXELS // width)
         if rows >= height:  # one band: OpenCV's resize is the fastest bilinear upsampling

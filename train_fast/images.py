@@ -32,8 +32,16 @@ def read_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
 
 def resize_long_side(image: np.ndarray, side: int) -> np.ndarray:
     """Resize so the long side is ``side`` pixels (area filter when shrinking)."""
+    return _rescale(image, side / max(image.shape[:2]))
+
+
+def resize_short_side(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize so the short side is ``side`` pixels (area filter when shrinking)."""
+    return _rescale(image, side / min(image.shape[:2]))
+
+
+def _rescale(image: np.ndarray, scale: float) -> np.ndarray:
     h, w = image.shape[:2]
-    scale = side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     return cv2.resize(image, size, interpolation=interp)
