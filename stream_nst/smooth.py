@@ -1,7 +1,7 @@
 """Temporal smoothing stage: source -> stylize -> **smooth** -> sink.
 
 A smoother sees each source frame together with its stylized frame, in order, and
-returns the frame to write. The pipeline calls :meth:`Smoother.reset` at a new clip.
+returns the frame to write. :meth:`Smoother.reset` forgets the previous frames (a new clip).
 
 :class:`FlowSmoother` (the default) blends each stylised frame with the previous *output*
 carried along the source's optical flow, so textures stay put on static content and move
@@ -17,10 +17,14 @@ frame, on small grayscale source frames (``flow_width`` wide):
 3. the frame's dominant translation (the median flow) replaces the dense flow wherever it
    explains a 5x5 neighbourhood at least as well: static and rigidly panning background
    then moves as one, instead of jittering with the dense flow's per-pixel noise;
-4. a pixel's blend weight is ``strength`` where the warp error is at most
-   ``trusted_error``, falling linearly to 0 at ``rejected_error`` (and 0 where the flow
-   leaves the frame); when more than ``scene_cut_fraction`` of the frame is rejected, a
-   new shot has started and the state is reset;
+4. when more than ``scene_cut_fraction`` of the frame has a warp error of at least
+   ``rejected_error``, a new shot has started and the state is reset. Otherwise a pixel's
+   blend weight is ``strength`` where its warp error is at most ``trusted_error``, falling
+   linearly towards 0 at ``rejected_error`` but never below ``untrusted_share * strength``
+   (and 0 where the flow leaves the frame). Both thresholds rise by ``noise_allowance``
+   times the frame's median warp error: a noisy source (sensor grain, compression)
+   mismatches everywhere, and a pixel rejected for its noise flickers at the network's
+   full per-frame amplitude; a clean source keeps the strict thresholds that stop ghosts;
 5. at full resolution: interpolate the sampling positions up, remap the previous output
    (fixed-point bilinear), blend per pixel (8-bit weights).
 
@@ -55,9 +59,21 @@ class SmoothSettings:
     flow_width: int = 256
     """Width in pixels of the grayscale frames the flow is computed on (never upscaled)."""
     trusted_error: float = 10.0
-    """Warp error (gray levels, 0-255) up to which the flow is fully trusted."""
+    """Warp error (gray levels, 0-255) up to which the flow is fully trusted, on a source
+    without noise."""
     rejected_error: float = 30.0
-    """Warp error at and above which a pixel is taken as new content (not blended)."""
+    """Warp error at and above which a pixel is taken as new content, on a source without
+    noise."""
+    noise_allowance: float = 30.0
+    """How many times the frame's median warp error both thresholds rise by. 30 rather
+    than 0: on the clips it was tuned on, pixels rejected for their source's noise were
+    the smoother's loss against a plain blend (tree.avi, along DeepFlow: 1.43x the
+    equal-PSNR blend's warping error without it; BENCHMARKS.md, "Temporal stability")."""
+    untrusted_share: float = 0.25
+    """Share of ``strength`` a rejected pixel still carries from the previous output, in
+    [0, 1]: the flow is most often wrong on small moving things, where fresh per-frame
+    output flickers most. 0.25 is the largest that leaves no visible ghost behind a moving
+    object (tests/test_smooth.py)."""
     scene_cut_fraction: float = 0.35
     """Share of a frame the previous one cannot explain (warp error at least
     ``rejected_error``) above which the frame starts a new shot (the state resets)."""
@@ -72,6 +88,10 @@ class SmoothSettings:
                 "need 0 <= trusted_error < rejected_error <= 255, got "
                 f"{self.trusted_error} and {self.rejected_error}"
             )
+        if self.noise_allowance < 0.0:
+            raise UsageError(f"noise allowance must be at least 0, got {self.noise_allowance}")
+        if not 0.0 <= self.untrusted_share <= 1.0:
+            raise UsageError(f"untrusted share must be in [0, 1], got {self.untrusted_share}")
         if not 0.0 < self.scene_cut_fraction <= 1.0:
             raise UsageError(f"scene-cut fraction must be in (0, 1], got {self.scene_cut_fraction}")
 
@@ -249,7 +269,8 @@ class FlowSmoother:
         positions = sampling_map(flow, geometry.small_grid, out=geometry.small_map)
         # 0-255, and 0 where the flow leaves the frame; one copy per colour channel.
         inside = inside_frame(positions, *gray.shape)
-        weight = cv2.multiply(self._weight(error), inside, dtype=cv2.CV_8U)
+        allowance = self.settings.noise_allowance * float(np.median(error))
+        weight = cv2.multiply(self._weight(error, allowance), inside, dtype=cv2.CV_8U)
         return cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), positions
 
     @staticmethod
@@ -264,12 +285,14 @@ class FlowSmoother:
         )
         return cv2.absdiff(warped, gray).astype(np.float32)
 
-    def _weight(self, error: np.ndarray) -> np.ndarray:
-        """``strength`` up to ``trusted_error``, falling linearly to 0 at ``rejected_error``."""
+    def _weight(self, error: np.ndarray, allowance: float) -> np.ndarray:
+        """``strength`` up to ``trusted_error``, falling linearly towards 0 at
+        ``rejected_error`` (both raised by ``allowance``), never below ``untrusted_share *
+        strength``."""
         s = self.settings
         slope = s.strength / (s.rejected_error - s.trusted_error)
-        weight = s.rejected_error * slope - error * slope
-        return np.clip(weight, 0.0, s.strength, out=weight)
+        weight = (s.rejected_error + allowance) * slope - error * slope
+        return np.clip(weight, s.untrusted_share * s.strength, s.strength, out=weight)
 
     def _restart(self, stylized: np.ndarray) -> np.ndarray:
         self._previous_out = stylized.copy()

@@ -3,19 +3,21 @@
 ``python -m train_fast.library --styles-dir ../shared/styles --content-dir ../shared/content
 --vgg ../shared/vgg19 -o models --minutes 12 [NAME ...]`` trains the styles one after
 another. The shipped models are the resume points, so the library keeps improving across
-sessions and machines: a style whose ``models/NAME.onnx`` is already a network of the
-library's architecture continues from it (its step and time counts add up); a new style,
-or one still of an older architecture, is fine-tuned from its recipe's ``base`` style's
-shipped model (Fritz AI reports such starts need ~3× fewer images), or trained from scratch
-when there is none. The per-style loss weights were chosen by looking at the results on
-tuning frames; every model also records them in its metadata.
+sessions and machines: a style whose ``models/NAME.onnx`` was trained with its current
+recipe (the library's architecture, loss weights and style size, read from the model's
+metadata) continues from it, its step and time counts adding up; any other style starts as
+a new network. Every style trains from scratch rather than fine-tuning from another: styles
+fine-tuned from ``mosaic`` for 400 steps took their paintings' palettes but kept mosaic's
+diagonal hatching (samples of an earlier library). The loss weights were chosen by looking
+at results on tuning frames; every model records them in its metadata.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import onnx
@@ -38,8 +40,12 @@ class Recipe:
     content_weight: float = TRAIN_WEIGHTS.content
     style_size: int = 384
     """Long side of the painting during training: the scale of its brush strokes."""
-    base: str | None = "mosaic"
-    """The library style a new model of this style is fine-tuned from (None: from scratch)."""
+
+    @property
+    def weights(self) -> LossWeights:
+        return LossWeights(
+            content=self.content_weight, style=self.style_weight, colour=self.colour_weight
+        )
 
 
 COMMON: dict[str, object] = {"arch": ARCH, "export_minutes": 4.0}
@@ -47,7 +53,7 @@ COMMON: dict[str, object] = {"arch": ARCH, "export_minutes": 4.0}
 every few minutes, so a run cut short keeps its latest model."""
 
 LIBRARY: dict[str, Recipe] = {
-    "mosaic": Recipe(base=None),
+    "mosaic": Recipe(),
     "candy": Recipe(),
     "udnie": Recipe(),
     "starry_night": Recipe(),
@@ -59,22 +65,27 @@ LIBRARY: dict[str, Recipe] = {
 }
 
 
-def _architecture(model: Path) -> str | None:
+def trained_with(model: Path, recipe: Recipe) -> bool:
+    """Whether ``model`` is a library network trained with ``recipe`` (per its metadata)."""
     if not model.is_file():
-        return None
+        return False
     props = onnx.load(str(model), load_external_data=False).metadata_props
-    return {p.key: p.value for p in props}.get("architecture")
+    meta = {p.key: p.value for p in props}
+    try:
+        training = json.loads(meta.get("training", "{}"))
+    except ValueError:
+        return False
+    return (
+        meta.get("architecture") == ARCH
+        and training.get("loss_weights") == asdict(recipe.weights)
+        and training.get("style_size") == recipe.style_size
+    )
 
 
 def starting_point(name: str, models_dir: Path) -> Path | None:
-    """The model a library style's training starts from (None: a new network)."""
+    """The model a library style's training continues (None: a new network)."""
     own = models_dir / f"{name}.onnx"
-    if _architecture(own) == ARCH:
-        return own
-    base = LIBRARY[name].base
-    if base is not None and _architecture(models_dir / f"{base}.onnx") == ARCH:
-        return models_dir / f"{base}.onnx"
-    return None
+    return own if trained_with(own, LIBRARY[name]) else None
 
 
 def library_settings(
@@ -100,9 +111,7 @@ def library_settings(
         artwork=artwork_for(style_image.stem),
         steps=steps,
         style_size=recipe.style_size,
-        weights=LossWeights(
-            content=recipe.content_weight, style=recipe.style_weight, colour=recipe.colour_weight
-        ),
+        weights=recipe.weights,
         minutes=minutes,
         work_dir=work_dir,
         vgg=vgg,

@@ -32,9 +32,11 @@ from train_fast.vgg import load_vgg_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
 
-TRAIN_WEIGHTS = LossWeights(content=1.5, style=10.0, colour=1000.0, tv=1e-5)
+TRAIN_WEIGHTS = LossWeights(content=3.0, style=10.0, colour=300.0, tv=1e-5)
 """The objective a feed-forward network trains on: more style than Gatys's defaults (a
-network must learn it for every photo at once) and the painting's palette as its own term."""
+network must learn it for every photo at once) and the painting's palette as its own term.
+Content 3 rather than 1.5 (with colour 300 rather than 1000): at 1.5 the scene's structure
+dissolved under large strokes; at 3 buildings and ridges stay readable (tuning frames)."""
 
 
 def default_work_dir(name: str) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,10 @@ from train_fast.artworks import KNOWN_ARTWORKS
 from train_fast.library import ARCH, LIBRARY, library_settings, main, starting_point
 
 
-def _model(path: Path, architecture: str) -> Path:
-    return build_tiny_model(path, metadata={"style_name": path.stem, "architecture": architecture})
+def _model(path: Path, architecture: str, weights: dict, style_size: int = 384) -> Path:
+    training = {"loss_weights": weights, "style_size": style_size}
+    metadata = {"style_name": path.stem, "architecture": architecture}
+    return build_tiny_model(path, metadata=metadata | {"training": json.dumps(training)})
 
 
 def test_every_library_style_has_a_known_artwork() -> None:
@@ -23,13 +27,18 @@ def test_every_library_style_has_a_known_artwork() -> None:
     assert len(LIBRARY) >= 9 and "mosaic" in LIBRARY
 
 
-def test_a_style_continues_from_its_shipped_model(tmp_path: Path) -> None:
+def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
+    recipe = asdict(LIBRARY["candy"].weights)
     assert starting_point("candy", tmp_path) is None  # nothing shipped: a new network
-    _model(tmp_path / "mosaic.onnx", ARCH)
-    assert starting_point("candy", tmp_path) == tmp_path / "mosaic.onnx"  # fine-tuned
-    _model(tmp_path / "candy.onnx", "rtnet")  # an older architecture is not continued
-    assert starting_point("candy", tmp_path) == tmp_path / "mosaic.onnx"
-    _model(tmp_path / "candy.onnx", ARCH)
+    _model(tmp_path / "mosaic.onnx", ARCH, recipe)
+    assert starting_point("candy", tmp_path) is None  # never fine-tuned from another style
+    _model(tmp_path / "candy.onnx", "rtnet", recipe)  # an older architecture starts anew
+    assert starting_point("candy", tmp_path) is None
+    _model(tmp_path / "candy.onnx", ARCH, recipe | {"content": 0.5})  # an older objective
+    assert starting_point("candy", tmp_path) is None
+    _model(tmp_path / "candy.onnx", ARCH, recipe, style_size=512)  # another stroke scale
+    assert starting_point("candy", tmp_path) is None
+    _model(tmp_path / "candy.onnx", ARCH, recipe)
     assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"  # continued
     assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
 
@@ -48,8 +57,7 @@ def test_library_settings_follow_the_recipe(tmp_path: Path) -> None:
     recipe = LIBRARY["udnie"]
     assert settings.style_image == tmp_path / "styles" / "udnie.jpg"
     assert settings.arch == ARCH and settings.minutes == 5 and settings.init is None
-    assert settings.weights.style == recipe.style_weight
-    assert settings.weights.colour == recipe.colour_weight
+    assert settings.weights == recipe.weights
     assert settings.artwork.artist == KNOWN_ARTWORKS["udnie"].artist
 
 
