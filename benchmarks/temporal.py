@@ -60,10 +60,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 INDEPENDENT = "deepflow"
 # The split: settings were tuned on TUNED only; REPORTED were never looked at while tuning.
-TUNED = ("box.mp4", "tree.avi", *(f"{kind}-1" for kind in clips.KINDS))
+# vtest.avi and cup.mp4 were reported until the noise allowance and untrusted share were
+# chosen, which looked at them: they count as tuned since.
+TUNED = ("box.mp4", "tree.avi", "vtest.avi", "cup.mp4", *(f"{kind}-1" for kind in clips.KINDS))
 REPORTED = (
-    "cup.mp4",
-    "vtest.avi",
     "cityCC0.mpg",
     "sintel_mountain_2",
     "realshort.mp4",

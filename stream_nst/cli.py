@@ -54,6 +54,7 @@ from .settings import (
 from .smooth import SmoothSettings
 from .sources import IMAGE_SUFFIXES, Source, folder_inputs, is_stream_url, open_source
 from .styles import MODELS_ENV, installed_styles
+from .virtualcam import VirtualCameraSettings
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 PROG = "stream-nst"
@@ -232,6 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="0..<1: how much of the motion-compensated previous output is kept "
         "(default %(default)s)",
     )
+    add(
+        "--virtual-camera",
+        action="store_true",
+        help="live input: also send the stylized frames to a virtual camera, for video "
+        "calls and OBS (needs stream-nst[virtualcam] and v4l2loopback or OBS)",
+    )
+    add(
+        "--virtual-camera-device",
+        metavar="DEVICE",
+        help="the virtual camera to use, e.g. /dev/video10 (default: the first one)",
+    )
+    add(
+        "--no-window",
+        action="store_true",
+        help="with --virtual-camera: no live window (stop with Ctrl-C)",
+    )
     add("--codec", default=encode.codec, help=f"video codec (default: {encode.codec})")
     add(
         "--crf",
@@ -267,8 +284,15 @@ def _stylize_command(args: list[str], console: _Console) -> int:
     stylizer.model  # noqa: B018 - load the network now: a bad model fails before any I/O
     run = _Run(opts, stylizer, console)
     spec, output = opts.input or "0", Path(opts.output) if opts.output else None
-    if spec.isdigit() or is_stream_url(spec):  # a camera or a stream
-        return run.live(spec) if output is None else run.single(spec, output)
+    live = (spec.isdigit() or is_stream_url(spec)) and output is None
+    if (opts.virtual_camera or opts.virtual_camera_device) and not live:
+        raise UsageError("--virtual-camera is for live input: a camera or stream, without -o")
+    if opts.no_window and not opts.virtual_camera:
+        raise UsageError("--no-window is for --virtual-camera (-o records without a window)")
+    if live:
+        return run.live(spec)
+    if spec.isdigit() or is_stream_url(spec):  # a camera or a stream, recorded
+        return run.single(spec, output)
     if Path(spec).is_dir():
         return run.folder(Path(spec))
     return run.single(spec, output)
@@ -281,6 +305,12 @@ class _Run:
         self.opts, self.stylizer, self.console = opts, stylizer, console
         self.smooth = SmoothSettings(enabled=not opts.no_smooth, strength=opts.smooth_strength)
         self.encode = EncodeSettings(opts.codec, opts.crf, opts.preset)
+
+    def live_settings(self) -> LiveSettings:
+        camera = None
+        if self.opts.virtual_camera or self.opts.virtual_camera_device:
+            camera = VirtualCameraSettings(device=self.opts.virtual_camera_device)
+        return LiveSettings(headless=self.opts.no_window, virtual_camera=camera)
 
     def single(self, spec: str, output: Path | None) -> int:
         """A file, or a camera or stream recorded to ``output``."""
@@ -317,7 +347,7 @@ class _Run:
                 source,
                 self.stylizer,
                 styles,
-                settings=LiveSettings(),
+                settings=self.live_settings(),
                 smooth=self.smooth,
                 encode=self.encode,
                 on_event=self.console.say,
@@ -333,6 +363,7 @@ class _Run:
                     "seconds": round(summary.seconds, 3),
                     "snapshots": [str(p) for p in summary.snapshots],
                     "recordings": [str(p) for p in summary.recordings],
+                    "virtual_camera": summary.virtual_camera,
                 }
             )
         self.console.say(f"showed {summary.frames} frames ({summary.dropped} skipped to keep up)")

@@ -22,7 +22,6 @@ import ctypes
 import io
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -37,29 +36,12 @@ from .errors import (
     first_line,
     is_out_of_memory,
 )
+from .model_format import BGR_UINT8_NHWC, MIN_SIZE, model_spec
 from .settings import DEFAULT_STYLE, EngineSettings, StylizeSettings
 from .styles import StyleInfo, resolve_style
 from .upsample import GuidedUpsampler
 
-MIN_SIZE = 16
-"""Smallest frame side the runtime accepts (a style network downsamples by 4 or more)."""
-
-FORMAT_VERSION = 1
-BGR_UINT8_NHWC = "bgr_uint8_nhwc"
-RGB_FLOAT255_NCHW = "rgb_float255_nchw"
 _GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The I/O convention of a model, from its metadata and its graph."""
-
-    convention: str
-    pad_multiple: int
-    input_name: str
-    output_name: str
-    paint_size: int | None = None
-    """Short side (px) the network paints at; None = the frame's own size."""
 
 
 class StyleModel:
@@ -68,7 +50,12 @@ class StyleModel:
     def __init__(self, style: StyleInfo, settings: EngineSettings) -> None:
         self.style = style
         self._session, self.provider = _open_session(style.path, settings)
-        self.spec = _model_spec(style, self._session)
+        self.spec = model_spec(
+            f"style model {style.path}",
+            style.metadata,
+            self._session.get_inputs(),
+            self._session.get_outputs(),
+        )
 
     def run(self, image: np.ndarray) -> np.ndarray:
         """Stylize a BGR uint8 HxWx3 image; pads to the model's multiple and crops back."""
@@ -259,44 +246,6 @@ def _open_session(path: Path, settings: EngineSettings) -> tuple[ort.InferenceSe
         reason = first_line(fallback_report.getvalue()) or "see the onnxruntime GPU requirements"
         raise UsageError(f"--device cuda: onnxruntime fell back to the CPU ({reason})")
     return session, provider
-
-
-def _model_spec(style: StyleInfo, session: ort.InferenceSession) -> ModelSpec:
-    """Check the model against docs/MODEL_FORMAT.md and return its I/O convention."""
-    meta = style.metadata
-    where = f"style model {style.path}"
-    version = meta.get("format_version", str(FORMAT_VERSION))
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
-        raise ModelError(f"{where} has format version {version}; this stream-nst reads 1")
-    inputs, outputs = session.get_inputs(), session.get_outputs()
-    if len(inputs) != 1 or not outputs:
-        raise ModelError(f"{where} must have one image input and an output, not {len(inputs)}")
-    tensor, output = inputs[0], outputs[0]
-    default = BGR_UINT8_NHWC if tensor.type == "tensor(uint8)" else RGB_FLOAT255_NCHW
-    convention = meta.get("input_convention", default)
-    expected = {
-        BGR_UINT8_NHWC: ("tensor(uint8)", 3),
-        RGB_FLOAT255_NCHW: ("tensor(float)", 1),
-    }
-    if convention not in expected:
-        raise ModelError(f"{where} has unknown input_convention {convention!r}")
-    dtype, channel_axis = expected[convention]
-    shape = tensor.shape
-    rank_ok = len(shape) == 4 and len(output.shape) == 4
-    channels = shape[channel_axis] if rank_ok else None
-    channels_ok = not isinstance(channels, int) or channels == 3  # a str or None if dynamic
-    if tensor.type != dtype or output.type != dtype or not rank_ok or not channels_ok:
-        raise ModelError(
-            f"{where} does not match {convention}: input {tensor.type} {shape}, "
-            f"output {output.type} {output.shape}"
-        )
-    pad = meta.get("pad_multiple", "4")
-    if not pad.isdigit() or not 1 <= int(pad) <= 256:
-        raise ModelError(f"{where} has an invalid pad_multiple {pad!r}")
-    paint = meta.get("paint_size")
-    if paint is not None and (not paint.isdigit() or not MIN_SIZE <= int(paint) <= 8192):
-        raise ModelError(f"{where} has an invalid paint_size {paint!r}")
-    return ModelSpec(convention, int(pad), tensor.name, output.name, int(paint) if paint else None)
 
 
 def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:

@@ -27,6 +27,7 @@ from .sinks import ImageFileSink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
 from .sources import Frame, Source
 from .styles import StyleInfo
+from .virtualcam import VirtualCamera, VirtualCameraSettings
 
 KEYS = {
     "n": "next style",
@@ -56,6 +57,8 @@ class LiveSummary:
     recordings: list[Path] = field(default_factory=list)
     damage: str | None = None
     """Why the source ended, if it failed (a dropped stream, an unplugged camera)."""
+    virtual_camera: str | None = None
+    """The virtual camera device the frames also went to, if any."""
 
 
 class Window:
@@ -273,19 +276,28 @@ def run_live(
     """Show ``source`` stylized until quit or until the source ends.
 
     ``styles`` are what ``n``/``p`` cycle through. With ``settings.headless`` there is no
-    window and ``keys`` supplies one key (or None) per frame shown, for tests and scripts.
-    Settings left as None take their defaults.
+    window and ``keys`` supplies one key (or None) per frame shown, for tests and scripts;
+    without keys it runs until the source ends or the caller is interrupted. With
+    ``settings.virtual_camera`` every output frame also goes to a virtual camera of the
+    first frame's size, opened when that frame arrives. Settings left as None take their
+    defaults.
     """
     settings = settings or LiveSettings()
     smooth, encode = smooth or SmoothSettings(), encode or EncodeSettings()
     session = LiveSession(source, stylizer, styles, settings, smooth, encode, on_event)
     display = ScriptedKeys(keys) if settings.headless else Window(settings.window_title)
     latest = FrameReader(source, queue_size=1, keep_latest=True)
+    camera: VirtualCamera | None = None
     started = last = time.monotonic()
     interval = 0.0  # smoothed seconds per frame, for the fps overlay
     try:
         for frame in latest:
             out = session.step(frame)
+            if settings.virtual_camera is not None:
+                if camera is None:
+                    camera = _open_camera(out, source, settings.virtual_camera, on_event)
+                    session.summary.virtual_camera = camera.device
+                camera.send(out)
             now = time.monotonic()
             interval = 0.9 * interval + 0.1 * (now - last) if interval else now - last
             last = now
@@ -295,9 +307,24 @@ def run_live(
     finally:
         latest.stop()
         display.close()
+        if camera is not None:
+            camera.close()
         session.stop_recording()
     summary = session.summary
     summary.dropped = latest.dropped
     summary.seconds = time.monotonic() - started
     summary.damage = source.damage
     return summary
+
+
+def _open_camera(
+    first: np.ndarray,
+    source: Source,
+    settings: VirtualCameraSettings,
+    on_event: Callable[[str], None],
+) -> VirtualCamera:
+    height, width = first.shape[:2]
+    fps = float(source.info.rate) if source.info.rate else settings.fps
+    camera = VirtualCamera(width, height, fps, settings)
+    on_event(f"virtual camera {camera.device} ({camera.backend}): {width}x{height} at {fps:g} fps")
+    return camera

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a run is, after each frame handed to the output."""
+    """How far a run is, after each frame is stylized (the frame is then smoothed and
+    written, in order, by the pipeline's other threads)."""
 
     done: int
     """Frames stylized so far."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .virtualcam import VirtualCameraSettings
 
 DEFAULT_STYLE = "mosaic"
 """The style used when none is given."""
@@ -92,10 +93,12 @@ class CaptureSettings:
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """The live window."""
+    """The live window, and where else live output goes."""
 
     headless: bool = False
     """No window: keys come from the caller (tests, scripts) instead of the keyboard."""
+    virtual_camera: VirtualCameraSettings | None = None
+    """Also send the output (smoothed, without the status line) to a virtual camera."""
     window_title: str = "stream-nst"
     save_dir: Path = Path(".")
     """Where snapshots (``s``) and recordings (``r``) are written."""

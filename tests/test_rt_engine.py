@@ -14,7 +14,6 @@ from rt_media import gradient_frame
 from tiny_model import build_tiny_model, expected_output
 
 from stream_nst.engine import (
-    MIN_SIZE,
     Stylizer,
     choose_providers,
     cuda_device_count,
@@ -22,6 +21,7 @@ from stream_nst.engine import (
     physical_cores,
 )
 from stream_nst.errors import InputError, ModelError, UsageError
+from stream_nst.model_format import MIN_SIZE
 from stream_nst.onnxmeta import read_metadata
 from stream_nst.settings import EngineSettings, StylizeSettings
 

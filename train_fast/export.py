@@ -14,10 +14,12 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from stream_nst.errors import first_line
+from stream_nst.model_format import format_metadata
 from train_fast.artworks import Artwork
+from train_fast.errors import ModelError
 from train_fast.nets import StyleNet
 
-FORMAT_VERSION = "1"
 OPSET = 17
 PRODUCER = "train_fast 0.1.0"
 
@@ -58,14 +60,48 @@ def export_onnx(
 
     ``paint_size``: the short side (px) the network was trained to paint at; the runtime
     scales frames to it (none: the network runs at the frame's own size).
+
+    The model is written under a temporary name (which ``stream-nst styles`` does not
+    list), verified, and only then renamed to ``path``: a model that fails verification
+    never replaces a good one. Raises :class:`ModelError` when it fails.
     """
     path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        _write(
+            net,
+            partial,
+            fp16=fp16,
+            metadata={
+                **format_metadata(pad_multiple=net.PAD_MULTIPLE, paint_size=paint_size),
+                "style_name": style_name,
+                "artwork_title": artwork.title,
+                "artwork_artist": artwork.artist,
+                "artwork_licence": artwork.licence,
+                "architecture": architecture,
+                "training": json.dumps(training, sort_keys=True),
+                "vgg_source": vgg_source,
+                "producer": PRODUCER,
+                "precision": "fp16" if fp16 else "fp32",
+            },
+        )
+        # fp16 is for GPUs; onnxruntime's CPU kernels cover it only partly, so it is
+        # compared against the fp32 network with a looser bound where it runs.
+        diff = verify_against_torch(net.float(), partial, atol_levels=12 if fp16 else 2)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return ExportReport(path, diff, path.stat().st_size)
+
+
+def _write(net: StyleNet, path: Path, *, fp16: bool, metadata: dict[str, str]) -> None:
+    """Export ``net``'s frame graph to ``path`` with ``metadata``; checked by onnx."""
     net = copy.deepcopy(net).eval()
     net = net.half() if fp16 else net.float()
     graph = _FrameGraph(net)
     m = net.PAD_MULTIPLE
     dummy = torch.zeros(1, 16 * m, 24 * m, 3, dtype=torch.uint8)
-    tmp = path.with_suffix(".tmp.onnx")
+    tmp = path.with_name(path.name + ".graph")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -81,31 +117,16 @@ def export_onnx(
             opset_version=OPSET,
             dynamo=False,
         )
-    model = onnx.load(str(tmp))
-    tmp.unlink()
-    metadata = {
-        "format_version": FORMAT_VERSION,
-        "input_convention": "bgr_uint8_nhwc",
-        "pad_multiple": str(m),
-        "style_name": style_name,
-        "artwork_title": artwork.title,
-        "artwork_artist": artwork.artist,
-        "artwork_licence": artwork.licence,
-        "architecture": architecture,
-        "training": json.dumps(training, sort_keys=True),
-        "vgg_source": vgg_source,
-        "producer": PRODUCER,
-        "precision": "fp16" if fp16 else "fp32",
-    }
-    if paint_size is not None:
-        metadata["paint_size"] = str(paint_size)
+    try:
+        model = onnx.load(str(tmp))
+    finally:
+        tmp.unlink(missing_ok=True)
     onnx.helper.set_model_props(model, metadata)
-    onnx.checker.check_model(model)
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise ModelError(f"the exported model fails the ONNX checker: {first_line(exc)}") from exc
     onnx.save(model, str(path))
-    # fp16 is for GPUs; onnxruntime's CPU kernels cover it only partly, so it is compared
-    # against the fp32 network with a looser bound where it runs.
-    diff = verify_against_torch(net.float(), path, atol_levels=12 if fp16 else 2)
-    return ExportReport(path, diff, path.stat().st_size)
 
 
 def verify_against_torch(net: StyleNet, path: Path, atol_levels: int | None = 2) -> int:
@@ -123,7 +144,10 @@ def verify_against_torch(net: StyleNet, path: Path, atol_levels: int | None = 2)
             torch_out = net.forward_frame(torch.from_numpy(frame)).numpy()
         worst = max(worst, int(np.abs(onnx_out.astype(int) - torch_out.astype(int)).max()))
     if atol_levels is not None and worst > atol_levels:
-        raise RuntimeError(f"ONNX export differs from torch by {worst} levels (> {atol_levels})")
+        raise ModelError(
+            f"the exported model differs from the torch network by {worst} levels "
+            f"(more than {atol_levels})"
+        )
     return worst
 
 

@@ -35,17 +35,10 @@ ARCH = "paintnet"
 class Recipe:
     """How one built-in style is trained (everything else is shared: see ``COMMON``)."""
 
-    style_weight: float = TRAIN_WEIGHTS.style
-    colour_weight: float = TRAIN_WEIGHTS.colour
-    content_weight: float = TRAIN_WEIGHTS.content
-    style_size: int = 384
+    weights: LossWeights = TRAIN_WEIGHTS
+    """The loss terms' weights."""
+    style_size: int = TrainSettings.style_size
     """Long side of the painting during training: the scale of its brush strokes."""
-
-    @property
-    def weights(self) -> LossWeights:
-        return LossWeights(
-            content=self.content_weight, style=self.style_weight, colour=self.colour_weight
-        )
 
 
 COMMON: dict[str, object] = {"arch": ARCH, "export_minutes": 4.0}

@@ -16,7 +16,7 @@ from tiny_settings import tiny_settings  # noqa: E402
 
 from train_fast.artworks import artwork_for  # noqa: E402
 from train_fast.cli import gatys_main, train_main  # noqa: E402
-from train_fast.errors import InputError, UsageError  # noqa: E402
+from train_fast.errors import InputError, ModelError, UsageError  # noqa: E402
 from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
 from train_fast.nets import ARCHITECTURES, build_net  # noqa: E402
 from train_fast.train import Trainer  # noqa: E402
@@ -182,6 +182,52 @@ def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
     )
     meta = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
     assert meta["precision"] == "fp16" and report.max_abs_diff <= 12
+
+
+def test_an_export_that_fails_verification_keeps_the_model_it_would_replace(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from train_fast import export
+
+    path = tmp_path / "x.onnx"
+    path.write_bytes(b"the good model")
+
+    def differs(*args, **kwargs) -> int:
+        raise ModelError("the exported model differs from the torch network by 40 levels")
+
+    monkeypatch.setattr(export, "verify_against_torch", differs)
+    with pytest.raises(ModelError, match="differs"):
+        export.export_onnx(
+            build_net("paintnet"),
+            path,
+            style_name="x",
+            artwork=artwork_for("x"),
+            architecture="paintnet",
+            training={},
+            vgg_source="none",
+        )
+    assert path.read_bytes() == b"the good model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.onnx"]
+
+
+def test_verification_failures_are_model_errors(tmp_path: Path) -> None:
+    from train_fast.export import export_onnx, verify_against_torch
+
+    net = build_net("paintnet")
+    report = export_onnx(
+        net,
+        tmp_path / "x.onnx",
+        style_name="x",
+        artwork=artwork_for("x"),
+        architecture="paintnet",
+        training={},
+        vgg_source="none",
+    )
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(1.0)
+    with pytest.raises(ModelError, match="differs from the torch network"):
+        verify_against_torch(net, report.path, atol_levels=0)
 
 
 def test_warm_up_teaches_a_new_network_to_copy_its_input(
