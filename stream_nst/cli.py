@@ -140,11 +140,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum = getattr(exc, "signum", signal.SIGINT)
         return console.failed(_stopped_by(signum), 128 + signum)
     except StreamNSTError as exc:
-        return console.failed(str(exc), exc.exit_code, **getattr(exc, "fields", {}))
+        return console.failed(_with_hint(exc), exc.exit_code, **getattr(exc, "fields", {}))
     except Exception as exc:  # MemoryError, or cv2.error / an FFmpeg error saying so
         if not is_out_of_memory(exc):
             raise
         return console.failed(_out_of_memory(exc), EXIT_BAD_INPUT)
+
+
+_HINTS = {
+    "overwrite": "use -y to overwrite it",
+    "codec": "choose another --codec",
+    "container": "use .mp4 or .mkv, or another --codec",
+    "device": "use --device auto or cpu",
+    "name": "--name",
+    "size": "--size",
+    "steps": "--steps, --batch, --warmup-steps",
+    "resume": "--resume",
+}
+"""The flags that fix an error, by the setting it names (StreamNSTError.setting)."""
+
+
+def _with_hint(error: StreamNSTError) -> str:
+    hint = _HINTS.get(error.setting or "")
+    return f"{error} ({hint})" if hint else str(error)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,7 +351,10 @@ class _Run:
             except Exception as exc:  # a StreamNSTError, or memory running out on this one
                 if not isinstance(exc, StreamNSTError) and not is_out_of_memory(exc):
                     raise
-                message = str(exc) if isinstance(exc, StreamNSTError) else _out_of_memory(exc)
+                if isinstance(exc, StreamNSTError):
+                    message = _with_hint(exc)
+                else:
+                    message = _out_of_memory(exc)
                 failures[str(src)] = message if str(src) in message else f"{src}: {message}"
                 self.console.error(failures[str(src)])
         return max(self._report(summaries, failures), EXIT_BAD_INPUT if failures else EXIT_OK)

@@ -196,12 +196,12 @@ def cuda_device_count() -> int:
 
 
 def choose_providers(device: str) -> list[str | tuple[str, dict[str, object]]]:
-    """Execution providers for ``--device``, best first; CPU is always the last resort."""
+    """Execution providers for a device choice, best first; CPU is always the last resort."""
     available = ort.get_available_providers()
     if device == "cpu" or (device == "auto" and not cuda_device_count()):
         return ["CPUExecutionProvider"]
     if device == "cuda" and not cuda_device_count():
-        raise UsageError("--device cuda: no CUDA GPU found (use --device auto or cpu)")
+        raise UsageError("CUDA was asked for, but no CUDA GPU was found", setting="device")
     providers: list[str | tuple[str, dict[str, object]]] = []
     if "TensorrtExecutionProvider" in available:
         cache = Path.home() / ".cache" / "stream-nst" / "tensorrt"
@@ -218,7 +218,10 @@ def choose_providers(device: str) -> list[str | tuple[str, dict[str, object]]]:
     if "CUDAExecutionProvider" in available:
         providers.append("CUDAExecutionProvider")
     if not providers and device == "cuda":
-        raise UsageError("--device cuda: this onnxruntime has no CUDA support (onnxruntime-gpu)")
+        raise UsageError(
+            "CUDA was asked for, but this onnxruntime has no CUDA support (onnxruntime-gpu)",
+            setting="device",
+        )
     return [*providers, "CPUExecutionProvider"]
 
 
@@ -244,7 +247,10 @@ def _open_session(path: Path, settings: EngineSettings) -> tuple[ort.InferenceSe
     provider = session.get_providers()[0]
     if settings.device == "cuda" and provider not in _GPU_PROVIDERS:
         reason = first_line(fallback_report.getvalue()) or "see the onnxruntime GPU requirements"
-        raise UsageError(f"--device cuda: onnxruntime fell back to the CPU ({reason})")
+        raise UsageError(
+            f"CUDA was asked for, but onnxruntime fell back to the CPU ({reason})",
+            setting="device",
+        )
     return session, provider
 
 

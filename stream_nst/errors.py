@@ -11,9 +11,18 @@ from pathlib import Path
 
 
 class StreamNSTError(Exception):
-    """Base class of every error stream-nst reports to a user (exit code 2)."""
+    """Base class of every error stream-nst reports to a user (exit code 2).
+
+    The message describes the problem in the library's terms. ``setting`` names the
+    setting that can fix it (``overwrite``, ``codec``, ``device``, ...), for a front end to
+    add its own hint (the command line names its flag).
+    """
 
     exit_code: int = 2
+
+    def __init__(self, message: str = "", *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class UsageError(StreamNSTError):

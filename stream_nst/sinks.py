@@ -27,7 +27,7 @@ from .errors import OutputError, UsageError
 from .settings import EncodeSettings
 from .sources import Frame
 
-# Encoder names to try for a --codec value, best first.
+# Encoder names to try for a codec name, best first.
 _ENCODERS = {
     "h264": ("libx264", "libopenh264", "h264"),
     "hevc": ("libx265", "hevc"),
@@ -73,7 +73,7 @@ def check_output(path: Path, overwrite: bool) -> None:
     if path.is_dir():
         raise OutputError(f"output {path} is a folder")
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists (use -y to overwrite it)")
+        raise OutputError(f"{path} already exists", setting="overwrite")
 
 
 def reserve_temp(path: Path) -> Path:
@@ -103,8 +103,8 @@ def publish(temp: Path, path: Path, *, overwrite: bool, complete: bool = True) -
     beside = _rename_beside(temp, path, "partial" if not complete else "new")
     if complete:
         raise OutputError(
-            f"{path} appeared during the run and was not replaced (use -y); "
-            f"the result is in {beside}"
+            f"{path} appeared during the run and was not replaced; the result is in {beside}",
+            setting="overwrite",
         )
     return beside
 
@@ -212,8 +212,8 @@ class VideoFileSink:
         if codec not in self._container.supported_codecs:
             self.abort()
             raise OutputError(
-                f"{path.suffix or 'suffix-less'} files cannot hold {codec} video: {path} "
-                "(use .mp4 or .mkv, or another --codec)"
+                f"{path.suffix or 'suffix-less'} files cannot hold {codec} video: {path}",
+                setting="container",
             )
 
     def write(self, frame: Frame) -> None:
@@ -299,16 +299,16 @@ class VideoFileSink:
 
 
 def encoder_name(codec: str) -> str:
-    """The FFmpeg encoder for a ``--codec`` value; raises UsageError if there is none."""
+    """The FFmpeg encoder for a codec name; raises UsageError if there is none."""
     for name in _ENCODERS.get(codec.lower(), (codec,)):
         try:
             kind = av.codec.Codec(name, "w").type
         except (av.codec.codec.UnknownCodecError, ValueError):
             continue
         if kind != "video":
-            raise UsageError(f"--codec {codec}: {name} encodes {kind}, not video")
+            raise UsageError(f"codec {codec}: {name} encodes {kind}, not video", setting="codec")
         return name
-    raise UsageError(f"no encoder for codec {codec!r} in this FFmpeg (PyAV) build")
+    raise UsageError(f"no encoder for codec {codec!r} in this FFmpeg (PyAV) build", setting="codec")
 
 
 def _interruptible(call: Callable[..., T], *args: object) -> T:

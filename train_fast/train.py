@@ -90,12 +90,20 @@ class TrainSettings:
                 f"unknown --arch {self.arch!r}; choose from {', '.join(ARCHITECTURES)}"
             )
         if not self.name or not all(c.islower() or c.isdigit() or c == "_" for c in self.name):
-            raise UsageError(f"--name must be lowercase letters, digits and _ (got {self.name!r})")
+            raise UsageError(
+                f"a style name must be lowercase letters, digits and _ (got {self.name!r})",
+                setting="name",
+            )
         multiple = ARCHITECTURES[self.arch].PAD_MULTIPLE
         if self.size < 32 or self.size % multiple:
-            raise UsageError(f"--size must be a multiple of {multiple} and at least 32")
+            raise UsageError(
+                f"the crop size must be a multiple of {multiple} and at least 32", setting="size"
+            )
         if self.steps < 1 or self.batch < 1 or self.warmup_steps < 0:
-            raise UsageError("--steps and --batch must be positive, --warmup-steps not negative")
+            raise UsageError(
+                "steps and batch size must be positive, warm-up steps not negative",
+                setting="steps",
+            )
         if not self.out_dir.is_dir():
             raise InputError(f"output folder does not exist: {self.out_dir}")
         if self.precision not in PRECISIONS:
@@ -206,7 +214,7 @@ class Trainer:
 
     def _load_checkpoint(self) -> None:
         if not self.checkpoint_path.exists():
-            raise InputError(f"--resume: no checkpoint at {self.checkpoint_path}")
+            raise InputError(f"no checkpoint to resume at {self.checkpoint_path}", setting="resume")
         try:
             state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         except Exception as exc:
