@@ -40,6 +40,7 @@ import numpy as np
 
 from stream_nst.errors import InputError, MissingDependencyError, UsageError, first_line
 from stream_nst.flow import backward_flow, inside_frame, pixel_grid, sampling_map, to_gray, warp
+from stream_nst.sources import IMAGE_SUFFIXES, VideoFileSource, read_image
 
 METRIC_FLOW = "OpenCV DIS, medium preset, full-resolution grayscale source frames"
 FLOW_METHODS = {
@@ -50,7 +51,6 @@ FLOW_METHODS = {
 """Flows the metric can compute itself, by name: what each is."""
 FlowFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(gray frame t, gray frame t-1) -> float32 backward flow, both uint8 single-channel."""
-FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 # Forward-backward and motion-boundary thresholds of Lai et al.'s evaluation code
 # (after Ruder et al. 2016): squared magnitudes, pixels.
@@ -325,31 +325,23 @@ def read_frames(
 
 
 def _folder_frames(folder: Path) -> Iterator[np.ndarray]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise InputError(f"no image frames in folder: {folder}")
     for file in files:
-        frame = cv2.imread(str(file), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise InputError(f"cannot read image: {file}")
-        yield frame
+        yield read_image(file)
 
 
 def _video_frames(file: Path) -> Iterator[np.ndarray]:
-    import av  # only needed for video files
-
+    """The runtime's own decoding: rotated upright, in presentation order."""
+    source = VideoFileSource(file)
     try:
-        container = av.open(str(file))
-    except (av.FFmpegError, OSError) as exc:
-        raise InputError(f"cannot open video {file}: {exc}") from exc
-    with container:
-        if not container.streams.video:
-            raise InputError(f"no video stream in {file}")
-        try:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format="bgr24")
-        except av.FFmpegError as exc:
-            raise InputError(f"cannot decode video {file}: {exc}") from exc
+        for frame in source:
+            yield frame.image
+    finally:
+        source.close()
+    if source.damage:
+        raise InputError(f"cannot decode video {file}: {source.damage}")
 
 
 def _parser() -> argparse.ArgumentParser:

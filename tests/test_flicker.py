@@ -140,6 +140,20 @@ def test_read_frames_from_folder_and_video(tmp_path):
     assert decoded[0].shape == (48, 64, 3)
 
 
+def test_a_rotated_phone_clip_is_measured_upright(tmp_path, tiny_model, capsys):
+    # The runtime writes the stylised clip upright; measure-flicker must decode the source
+    # the same way, not as the stored (sideways) picture.
+    from stream_nst import stylize_video
+
+    src = write_clip(tmp_path / "phone.mp4", frames=6, size=(64, 48), rotation=90)
+    assert next(read_frames(src)).shape == (64, 48, 3)
+    out = tmp_path / "out.mp4"
+    stylize_video(src, out, style=tiny_model)
+    assert cli_main(["measure-flicker", str(src), str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 6 and math.isfinite(report["warping_error"])
+
+
 @pytest.mark.parametrize("kind", ["missing", "empty folder", "not a video", "bad image"])
 def test_read_frames_rejects_bad_inputs(tmp_path, kind):
     path = tmp_path / "input"

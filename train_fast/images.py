@@ -12,19 +12,18 @@ import cv2
 import numpy as np
 import torch
 
+from stream_nst.sources import IMAGE_SUFFIXES
+from stream_nst.sources import read_image as read_source_image
 from train_fast.errors import InputError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def read_image(path: str | Path, max_side: int | None = None) -> np.ndarray:
-    """Read an image file as BGR uint8, optionally shrunk so its long side is ``max_side``."""
+    """Read an image file as BGR uint8 (the runtime's reader: EXIF orientation applied),
+    optionally shrunk so its long side is ``max_side``."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"image not found: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"cannot read image: {path}")
+    image = read_source_image(path)
     if max_side is not None:
         image = resize_long_side(image, max_side)
     return image
