@@ -360,10 +360,9 @@ class _Run:
         return max(self._report(summaries, failures), EXIT_BAD_INPUT if failures else EXIT_OK)
 
     def live(self, spec: str) -> int:
-        source = open_source(spec)
         styles = [self.stylizer.style]
         styles += [s for s in installed_styles() if not s.error and s.path != styles[0].path]
-        try:
+        with open_source(spec) as source:
             summary = run_live(
                 source,
                 self.stylizer,
@@ -373,8 +372,6 @@ class _Run:
                 encode=self.encode,
                 on_event=self.console.say,
             )
-        finally:
-            source.close()
         if self.console.json_mode:
             self.console.json(
                 {
@@ -398,13 +395,10 @@ class _Run:
         return self.stylizer.style.name
 
     def _stylize(self, spec: str | Path, output: Path | None) -> RunSummary:
-        source = open_source(spec)
-        try:
+        with open_source(spec) as source:
             if output is None:
                 output = _default_output(Path(spec), source.info.kind, self.style)
             return self._convert(source, output)
-        finally:
-            source.close()
 
     def _convert(self, source: Source, output: Path) -> RunSummary:
         try:

@@ -71,13 +71,10 @@ def stylize_video(
     settings, or to reuse its sessions over many calls).
     """
     stylizer = _as_stylizer(style)
-    source = open_source(src, capture or CaptureSettings())
-    try:
+    with open_source(src, capture or CaptureSettings()) as source:
         if source.info.kind == "image":
             raise InputError(f"{src} is an image, not a video")
         return convert(source, Path(dst), stylizer, smooth, encode, overwrite, on_progress)
-    finally:
-        source.close()
 
 
 def stylize_image(
@@ -89,13 +86,10 @@ def stylize_image(
 ) -> RunSummary:
     """Stylize an image file into the image file ``dst`` (format from its suffix)."""
     stylizer = _as_stylizer(style)
-    source = open_source(src)
-    try:
+    with open_source(src) as source:
         if source.info.kind != "image":
             raise InputError(f"{src} is not an image")
         return convert(source, Path(dst), stylizer, overwrite=overwrite)
-    finally:
-        source.close()
 
 
 def convert(
@@ -138,22 +132,16 @@ def convert(
         if on_progress is not None:
             on_progress(Progress(done, info.total_frames, time.monotonic() - started, info.name))
 
-    try:
-        frames = run_pipeline(source, stylize, smooth, sink.write, report)
-    except KeyboardInterrupt as exc:
+    with sink:  # whatever is left unfinished on the way out is dropped
         try:
-            kept = sink.finish(complete=False)
-        except BaseException:  # a second Ctrl-C, say: leave no hidden file behind
-            sink.abort()
-            raise
-        raise Stopped(getattr(exc, "signum", signal.SIGINT), kept, sink.frames) from exc
-    except BaseException:
-        sink.abort()
-        raise
-    if not frames:
-        sink.abort()
-        raise InputError(f"no frame could be decoded from {info.name}: {source.damage or 'empty'}")
-    output = sink.finish()
+            frames = run_pipeline(source, stylize, smooth, sink.write, report)
+        except KeyboardInterrupt as exc:
+            kept = sink.finish(complete=False)  # a second Ctrl-C here: nothing is left behind
+            raise Stopped(getattr(exc, "signum", signal.SIGINT), kept, sink.frames) from exc
+        if not frames:
+            damage = source.damage or "empty"
+            raise InputError(f"no frame could be decoded from {info.name}: {damage}")
+        output = sink.finish()
     width, height = sink.size
     return RunSummary(
         input=info.name,

@@ -334,12 +334,9 @@ def _folder_frames(folder: Path) -> Iterator[np.ndarray]:
 
 def _video_frames(file: Path) -> Iterator[np.ndarray]:
     """The runtime's own decoding: rotated upright, in presentation order."""
-    source = VideoFileSource(file)
-    try:
+    with VideoFileSource(file) as source:
         for frame in source:
             yield frame.image
-    finally:
-        source.close()
     if source.damage:
         raise InputError(f"cannot decode video {file}: {source.damage}")
 

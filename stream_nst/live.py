@@ -230,9 +230,9 @@ class LiveSession:
     def _save(self, frame: Frame) -> None:
         path = self._new_path("png")
         try:
-            sink = ImageFileSink(path)
-            sink.write(frame)
-            sink.finish()
+            with ImageFileSink(path) as sink:
+                sink.write(frame)
+                sink.finish()
         except OutputError as exc:
             self._say(f"cannot save: {exc}")
             return

@@ -48,7 +48,10 @@ T = TypeVar("T")
 
 
 class Sink(Protocol):
-    """Takes stylized frames in order; ``finish`` publishes the output, ``abort`` drops it."""
+    """Takes stylized frames in order; ``finish`` publishes the output, ``abort`` drops it.
+
+    ``with sink:`` aborts on leaving whatever was not finished (after ``finish``, abort
+    has nothing left to drop)."""
 
     path: Path
     frames: int
@@ -63,6 +66,23 @@ class Sink(Protocol):
         """Publish the output; return where it went (None if nothing was written)."""
 
     def abort(self) -> None: ...
+
+    def __enter__(self) -> Sink: ...
+
+    def __exit__(self, *error: object) -> None: ...
+
+
+_K = TypeVar("_K", bound="AbortingSink")
+
+
+class AbortingSink:
+    """Makes a sink a context manager that drops an unfinished output on leaving."""
+
+    def __enter__(self: _K) -> _K:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self.abort()  # type: ignore[attr-defined]
 
 
 def check_output(path: Path, overwrite: bool) -> None:
@@ -137,7 +157,7 @@ def _rename_if_free(temp: Path, path: Path) -> bool:
     return True
 
 
-class ImageFileSink:
+class ImageFileSink(AbortingSink):
     """Writes the one frame of an image source as an image file (format from the suffix)."""
 
     def __init__(self, path: Path, *, overwrite: bool = False) -> None:
@@ -172,7 +192,7 @@ class ImageFileSink:
         self._temp.unlink(missing_ok=True)
 
 
-class VideoFileSink:
+class VideoFileSink(AbortingSink):
     """Encodes frames (and copies the source's audio) into a video file.
 
     The container format (from the suffix) and the codec are checked at once; the encoder
@@ -248,6 +268,7 @@ class VideoFileSink:
                 self._audio.mux_until(None if complete else self._end)
                 self._audio.close()
             self._container.close()
+            self._audio = self._container = self._stream = None  # abort has nothing to close
             return publish(self._temp, self.path, overwrite=self._overwrite, complete=complete)
         except (av.FFmpegError, OSError) as exc:
             self.abort()

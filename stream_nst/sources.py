@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import av
 import cv2
@@ -69,7 +69,7 @@ class SourceInfo:
 
 
 class Source(Protocol):
-    """An iterable of frames with what is known about them."""
+    """An iterable of frames with what is known about them; ``with source:`` closes it."""
 
     info: SourceInfo
     damage: str | None
@@ -78,6 +78,23 @@ class Source(Protocol):
     def __iter__(self) -> Iterator[Frame]: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Source: ...
+
+    def __exit__(self, *error: object) -> None: ...
+
+
+_S = TypeVar("_S", bound="ClosingSource")
+
+
+class ClosingSource:
+    """Makes a source with ``close`` a context manager (``with open_source(x) as s:``)."""
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        self.close()  # type: ignore[attr-defined]
 
 
 def is_stream_url(text: str) -> bool:
@@ -150,7 +167,7 @@ def read_image(path: Path) -> np.ndarray:
     return image
 
 
-class ImageSource:
+class ImageSource(ClosingSource):
     """One image file as a one-frame source."""
 
     def __init__(self, path: Path) -> None:
@@ -165,7 +182,7 @@ class ImageSource:
         return None
 
 
-class VideoFileSource:
+class VideoFileSource(ClosingSource):
     """A video file (or a URL to one) decoded with PyAV, rotated upright, in presentation
     order."""
 
@@ -308,7 +325,7 @@ def _upright_bgr(frame: av.VideoFrame) -> np.ndarray:
     return image if image.flags.c_contiguous else np.ascontiguousarray(image)
 
 
-class CaptureSource:
+class CaptureSource(ClosingSource):
     """A camera (by index) or a network stream (by URL), read with OpenCV.
 
     Timestamps are arrival times in milliseconds. A stream that drops is reopened up to

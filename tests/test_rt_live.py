@@ -17,11 +17,11 @@ from stream_nst.errors import UsageError
 from stream_nst.live import KEYS, LiveSession, Window, run_live
 from stream_nst.pipeline import FrameReader
 from stream_nst.settings import CaptureSettings, LiveSettings
-from stream_nst.sources import Frame, SourceInfo, open_source
+from stream_nst.sources import ClosingSource, Frame, SourceInfo, open_source
 from stream_nst.styles import installed_styles
 
 
-class ReplayCamera:
+class ReplayCamera(ClosingSource):
     """A clip played over and over like a camera: endless, at a steady pace, ms timestamps."""
 
     def __init__(self, clip: Path, pause: float = 0.002) -> None:

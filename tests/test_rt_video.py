@@ -164,3 +164,21 @@ def test_overwrite_replaces_the_file_only_on_success(tmp_path, tiny_model, make_
     assert run_cli("--style", tiny_model, src, "-o", dst, "-y").code == 0
     assert probe(dst).frames == 12
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_sources_and_sinks_are_context_managers(tmp_path, make_clip):
+    from stream_nst.sinks import VideoFileSink
+    from stream_nst.sources import open_source
+
+    with open_source(make_clip()) as source:
+        first = next(iter(source))
+    assert source.info.kind == "video"
+    out = tmp_path / "left.mp4"
+    with pytest.raises(RuntimeError), VideoFileSink(out) as sink:
+        sink.write(first)
+        raise RuntimeError("the run failed")
+    assert list(tmp_path.iterdir()) == [tmp_path / "clip.mp4"]  # nothing left behind
+    with VideoFileSink(out) as sink:
+        sink.write(first)
+        sink.finish()
+    assert probe(out).frames == 1

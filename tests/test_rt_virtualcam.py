@@ -22,7 +22,7 @@ from stream_nst.errors import MissingDependencyError, OutputError
 from stream_nst.live import run_live
 from stream_nst.settings import LiveSettings
 from stream_nst.smooth import SmoothSettings
-from stream_nst.sources import Frame, SourceInfo
+from stream_nst.sources import ClosingSource, Frame, SourceInfo
 from stream_nst.virtualcam import VirtualCamera, VirtualCameraSettings, install_hint
 
 pyvirtualcam = pytest.importorskip("pyvirtualcam", reason="needs stream-nst[virtualcam]")
@@ -63,7 +63,7 @@ def recording_backend():
     pyvirtualcam.camera.BACKENDS.pop("stream-nst-test", None)
 
 
-class PacedSource:
+class PacedSource(ClosingSource):
     """Distinct frames at a camera's pace (``rate`` per second)."""
 
     def __init__(self, count: int, rate: int = 50, size=(48, 64)) -> None:
