@@ -17,11 +17,14 @@ import importlib
 _EXPORTS = {
     "EncodeSettings": "settings",
     "EngineSettings": "settings",
+    "FolderSummary": "convert",
     "RunSummary": "convert",
     "StreamNSTError": "errors",
     "StylizeSettings": "settings",
     "Stylizer": "engine",
+    "stylize_folder": "convert",
     "stylize_image": "convert",
+    "stylize_input": "convert",
     "stylize_video": "convert",
 }
 __all__ = sorted(_EXPORTS)

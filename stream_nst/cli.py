@@ -20,21 +20,19 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import cv2
 import onnxruntime as ort
 
-from .convert import RunSummary, convert
+from .convert import RunSummary, stylize_folder, stylize_input
 from .engine import Stylizer
 from .errors import (
-    InputError,
     Interrupted,
     MissingDependencyError,
-    OutputError,
     Stopped,
     StreamNSTError,
     UsageError,
@@ -52,7 +50,7 @@ from .settings import (
     StylizeSettings,
 )
 from .smooth import SmoothSettings
-from .sources import IMAGE_SUFFIXES, Source, folder_inputs, is_stream_url, open_source
+from .sources import is_stream_url, open_source
 from .styles import MODELS_ENV, installed_styles
 from .virtualcam import VirtualCameraSettings
 
@@ -62,6 +60,9 @@ _TRAINING_USAGE = {
     "train": "STYLE_IMAGE --name NAME --content-dir PHOTOS [-o MODELS_DIR] [options]",
     "gatys": "CONTENT STYLE[:WEIGHT] [STYLE ...] -o OUTPUT [options]",
 }
+
+
+T = TypeVar("T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,6 +82,7 @@ class _Console:
         """Whether stdout carries a JSON summary (also of a failed run)."""
         self._drawn_at = 0.0
         self._bar_shown = False
+        self._bar_name = ""
 
     def say(self, message: str) -> None:
         if not self.quiet:
@@ -103,6 +105,9 @@ class _Console:
         print(json.dumps(data, indent=2), file=self.stdout)
 
     def progress(self, progress: Progress) -> None:
+        if progress.name != self._bar_name:  # the next input of a folder run: a new bar
+            self.end_bar()
+            self._bar_name = progress.name
         now = time.monotonic()
         due = now - self._drawn_at >= 0.1 or progress.done == progress.total
         if due and not self.quiet and self.stderr.isatty():
@@ -163,6 +168,12 @@ _HINTS = {
 def _with_hint(error: StreamNSTError) -> str:
     hint = _HINTS.get(error.setting or "")
     return f"{error} ({hint})" if hint else str(error)
+
+
+def _failure(src: str, error: Exception) -> str:
+    """One input's failure in a folder run, naming the input."""
+    message = _with_hint(error) if isinstance(error, StreamNSTError) else _out_of_memory(error)
+    return message if src in message else f"{src}: {message}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -332,32 +343,27 @@ class _Run:
 
     def single(self, spec: str, output: Path | None) -> int:
         """A file, or a camera or stream recorded to ``output``."""
-        return self._report([self._stylize(spec, output)])
+        progress = self.console.progress
+        summary = self._interruptible(
+            output, stylize_input, spec, output, on_progress=progress, **self._settings()
+        )
+        return self._report([summary])
 
     def folder(self, folder: Path) -> int:
-        inputs = folder_inputs(folder)
-        if not inputs:
-            raise InputError(f"no images or videos in folder {folder}")
-        out_dir = Path(self.opts.output or folder.with_name(f"{folder.name}-{self.style}"))
-        plan = {src: out_dir / _folder_output_name(src) for src in inputs}
-        _check_plan(plan, out_dir, self.opts.overwrite)
-        summaries: list[RunSummary] = []
-        failures: dict[str, str] = {}
-        for src, dst in plan.items():
-            try:
-                summaries.append(self._stylize(src, dst))
-            except Interrupted:
-                raise
-            except Exception as exc:  # a StreamNSTError, or memory running out on this one
-                if not isinstance(exc, StreamNSTError) and not is_out_of_memory(exc):
-                    raise
-                if isinstance(exc, StreamNSTError):
-                    message = _with_hint(exc)
-                else:
-                    message = _out_of_memory(exc)
-                failures[str(src)] = message if str(src) in message else f"{src}: {message}"
-                self.console.error(failures[str(src)])
-        return max(self._report(summaries, failures), EXIT_BAD_INPUT if failures else EXIT_OK)
+        def failed(src: Path, error: Exception) -> None:
+            self.console.error(_failure(str(src), error))
+
+        result = self._interruptible(
+            None,
+            stylize_folder,
+            folder,
+            self.opts.output,
+            **self._settings(),
+            on_progress=self.console.progress,
+            on_failure=failed,
+        )
+        failures = {src: _failure(src, error) for src, error in result.failures.items()}
+        return max(self._report(result.done, failures), EXIT_BAD_INPUT if failures else EXIT_OK)
 
     def live(self, spec: str) -> int:
         styles = [self.stylizer.style]
@@ -394,28 +400,24 @@ class _Run:
     def style(self) -> str:
         return self.stylizer.style.name
 
-    def _stylize(self, spec: str | Path, output: Path | None) -> RunSummary:
-        with open_source(spec) as source:
-            if output is None:
-                output = _default_output(Path(spec), source.info.kind, self.style)
-            return self._convert(source, output)
+    def _settings(self) -> dict[str, object]:
+        return {
+            "style": self.stylizer,
+            "smooth": self.smooth,
+            "encode": self.encode,
+            "overwrite": self.opts.overwrite,
+        }
 
-    def _convert(self, source: Source, output: Path) -> RunSummary:
+    def _interruptible(self, output: Path | None, run: Callable[..., T], *args, **kwargs) -> T:
+        """``run(*args, **kwargs)``, a Ctrl-C or signal turned into :class:`Interrupted`
+        saying what was kept."""
         try:
-            return convert(
-                source,
-                output,
-                self.stylizer,
-                self.smooth,
-                self.encode,
-                self.opts.overwrite,
-                self.console.progress,
-            )
+            return run(*args, **kwargs)
         except Stopped as stop:
             message = _stopped_by(stop.signum)
             if stop.kept is not None:
                 message += f"; {stop.kept} holds the {stop.frames} frames done"
-                if stop.kept != output:
+                if output is not None and stop.kept != output:
                     message += f" ({output} was kept as it was)"
             raise Interrupted(
                 message,
@@ -447,37 +449,6 @@ class _Run:
             status = "error" if failures else status
             self.console.json({"status": status, "style": self.style, "items": items})
         return EXIT_BAD_INPUT if any(s.damage for s in summaries) else EXIT_OK
-
-
-def _default_output(path: Path, kind: str, style: str) -> Path:
-    """``clip.mp4`` -> ``clip.<style>.mp4`` beside the input (videos always get ``.mp4``)."""
-    suffix = path.suffix if kind == "image" else ".mp4"
-    return path.with_name(f"{path.stem}.{style}{suffix}")
-
-
-def _folder_output_name(path: Path) -> str:
-    return path.name if path.suffix.lower() in IMAGE_SUFFIXES else f"{path.stem}.mp4"
-
-
-def _check_plan(plan: dict[Path, Path], out_dir: Path, overwrite: bool) -> None:
-    """Refuse a folder run before any work if its outputs clash or exist."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"output {out_dir} is not a folder")
-    if not out_dir.parent.is_dir():
-        raise OutputError(f"output folder {out_dir.parent} does not exist")
-    outputs = list(plan.values())
-    clashes = {dst for dst in outputs if outputs.count(dst) > 1}
-    if clashes:
-        raise OutputError(f"several inputs would be written to {sorted(clashes)[0]}")
-    existing = [dst for dst in outputs if dst.exists()]
-    if existing and not overwrite:
-        raise OutputError(
-            f"{existing[0]} already exists ({len(existing)} output(s) would be replaced; use -y)"
-        )
-    try:
-        out_dir.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder {out_dir}: {exc.strerror}") from exc
 
 
 def _styles_command(args: list[str], console: _Console) -> int:

@@ -1,4 +1,5 @@
-"""Stylize a whole input into an output file: ``stylize_video``, ``stylize_image``.
+"""Stylize whole inputs into output files: ``stylize_video``, ``stylize_image``,
+``stylize_input`` (any kind, default output name) and ``stylize_folder``.
 
 These join the stages: open the source, check and reserve the output, run the pipeline,
 then publish the output (complete, or partial after Ctrl-C or a signal) or remove it
@@ -8,22 +9,23 @@ then publish the output (complete, or partial after Ctrl-C or a signal) or remov
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .engine import Stylizer
-from .errors import InputError, OutputError, Stopped
+from .errors import InputError, OutputError, Stopped, StreamNSTError, is_out_of_memory
+from .outputs import default_output, plan_folder, same_file
 from .pipeline import run_pipeline
 from .progress import Progress, ProgressCallback
 from .settings import DEFAULT_STYLE, CaptureSettings, EncodeSettings
 from .sinks import ImageFileSink, Sink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
-from .sources import Frame, Source, open_source
+from .sources import Frame, Source, folder_inputs, open_source
 from .styles import StyleInfo
 
 
@@ -70,11 +72,9 @@ def stylize_video(
     ``style`` is a style name, an ``.onnx`` path, or a :class:`Stylizer` (to choose its
     settings, or to reuse its sessions over many calls).
     """
-    stylizer = _as_stylizer(style)
-    with open_source(src, capture or CaptureSettings()) as source:
-        if source.info.kind == "image":
-            raise InputError(f"{src} is an image, not a video")
-        return convert(source, Path(dst), stylizer, smooth, encode, overwrite, on_progress)
+    return _stylize(
+        src, dst, _as_stylizer(style), "video", smooth, encode, capture, overwrite, on_progress
+    )
 
 
 def stylize_image(
@@ -85,11 +85,98 @@ def stylize_image(
     overwrite: bool = False,
 ) -> RunSummary:
     """Stylize an image file into the image file ``dst`` (format from its suffix)."""
+    return _stylize(src, dst, _as_stylizer(style), "image", overwrite=overwrite)
+
+
+def stylize_input(
+    src: str | int | Path,
+    dst: str | Path | None = None,
+    *,
+    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
+    smooth: SmoothSettings | None = None,
+    encode: EncodeSettings | None = None,
+    capture: CaptureSettings | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> RunSummary:
+    """Stylize any input (image, video, camera, stream) into ``dst``; without ``dst``,
+    beside the input as ``NAME.STYLE.EXT`` (videos: ``.mp4``)."""
+    return _stylize(
+        src, dst, _as_stylizer(style), None, smooth, encode, capture, overwrite, on_progress
+    )
+
+
+@dataclass
+class FolderSummary:
+    """What a folder run did: one summary per finished input, one error per failed one."""
+
+    output_dir: Path
+    done: list[RunSummary] = field(default_factory=list)
+    failures: dict[str, Exception] = field(default_factory=dict)
+    """Input path -> why it failed (a StreamNSTError, or memory running out)."""
+
+
+def stylize_folder(
+    src_dir: str | Path,
+    dst_dir: str | Path | None = None,
+    *,
+    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
+    smooth: SmoothSettings | None = None,
+    encode: EncodeSettings | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+    on_failure: Callable[[Path, Exception], None] | None = None,
+) -> FolderSummary:
+    """Stylize every image and video directly inside ``src_dir`` into ``dst_dir`` (default:
+    ``SRC_DIR-STYLE`` beside it; images keep their names, videos become ``.mp4``).
+
+    All outputs are checked before any work (clashing or existing names fail at once). An
+    input that fails is recorded in the summary (and passed to ``on_failure``) and the run
+    goes on; Ctrl-C or a signal stops it (:class:`~stream_nst.errors.Stopped`).
+    """
     stylizer = _as_stylizer(style)
-    with open_source(src) as source:
-        if source.info.kind != "image":
+    folder = Path(src_dir)
+    inputs = folder_inputs(folder)
+    if not inputs:
+        raise InputError(f"no images or videos in folder {folder}")
+    out_dir = Path(dst_dir) if dst_dir else folder.with_name(f"{folder.name}-{stylizer.style.name}")
+    summary = FolderSummary(out_dir)
+    for src, dst in plan_folder(inputs, out_dir, overwrite).items():
+        try:
+            done = _stylize(src, dst, stylizer, None, smooth, encode, None, overwrite, on_progress)
+        except Exception as exc:  # a StreamNSTError, or memory running out on this one
+            if not isinstance(exc, StreamNSTError) and not is_out_of_memory(exc):
+                raise
+            summary.failures[str(src)] = exc
+            if on_failure is not None:
+                on_failure(src, exc)
+        else:
+            summary.done.append(done)
+    return summary
+
+
+def _stylize(
+    src: str | int | Path,
+    dst: str | Path | None,
+    stylizer: Stylizer,
+    kind: str | None,
+    smooth: SmoothSettings | None = None,
+    encode: EncodeSettings | None = None,
+    capture: CaptureSettings | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> RunSummary:
+    """The one implementation behind the ``stylize_*`` functions; ``kind`` ``image`` or
+    ``video`` refuses the other kind of input (None takes any)."""
+    with open_source(src, capture or CaptureSettings()) as source:
+        is_image = source.info.kind == "image"
+        if kind == "video" and is_image:
+            raise InputError(f"{src} is an image, not a video")
+        if kind == "image" and not is_image:
             raise InputError(f"{src} is not an image")
-        return convert(source, Path(dst), stylizer, overwrite=overwrite)
+        if dst is None:
+            dst = default_output(Path(str(src)), source.info.kind, stylizer.style.name)
+        return convert(source, Path(dst), stylizer, smooth, encode, overwrite, on_progress)
 
 
 def convert(
@@ -108,7 +195,7 @@ def convert(
     the frames done were saved, saying where (``dst``, or beside it if ``dst`` exists).
     """
     info = source.info
-    if info.kind in ("image", "video") and _same_file(Path(info.name), dst):
+    if info.kind in ("image", "video") and same_file(Path(info.name), dst):
         raise OutputError(f"the output {dst} is the input itself")
     smoother = make_smoother(smooth or SmoothSettings())
     smoother.reset()
@@ -160,10 +247,3 @@ def convert(
 
 def _as_stylizer(style: str | Path | StyleInfo | Stylizer) -> Stylizer:
     return style if isinstance(style, Stylizer) else Stylizer(style)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False

@@ -4,14 +4,12 @@ Both write to a hidden temporary file beside the destination and rename it into 
 when finished, so an existing file is never half-overwritten and a failed run leaves
 nothing behind. ``finish(complete=False)`` (after Ctrl-C) still closes the video
 properly: the frames done so far make a playable file, which never replaces an existing
-one (it goes beside it, see :func:`publish`).
+one (it goes beside it, see :func:`stream_nst.outputs.publish`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
 import threading
 from collections.abc import Callable
 from fractions import Fraction
@@ -24,6 +22,7 @@ import numpy as np
 
 from .audio import AudioTracks
 from .errors import OutputError, UsageError
+from .outputs import check_output, publish, reserve_temp
 from .settings import EncodeSettings
 from .sources import Frame
 
@@ -83,78 +82,6 @@ class AbortingSink:
 
     def __exit__(self, *error: object) -> None:
         self.abort()  # type: ignore[attr-defined]
-
-
-def check_output(path: Path, overwrite: bool) -> None:
-    """Raise :class:`OutputError` if ``path`` cannot or may not be written."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise OutputError(f"output folder {folder} does not exist")
-    if path.is_dir():
-        raise OutputError(f"output {path} is a folder")
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists", setting="overwrite")
-
-
-def reserve_temp(path: Path) -> Path:
-    """Create an empty hidden file beside ``path`` to write into; proves the folder writable."""
-    temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
-    try:
-        with open(temp, "xb"):
-            pass
-    except OSError as exc:
-        raise OutputError(f"cannot write to folder {path.parent}: {exc.strerror}") from exc
-    return temp
-
-
-def publish(temp: Path, path: Path, *, overwrite: bool, complete: bool = True) -> Path:
-    """Move the finished ``temp`` into place; return where it went.
-
-    A complete output replaces an existing ``path`` only with ``overwrite``: without it, a
-    file that appeared at ``path`` during the run is left alone and OutputError names where
-    the result went instead (``NAME.new.EXT``). A partial output (after Ctrl-C or a signal)
-    never replaces a file: it goes beside it, as ``NAME.partial.EXT``.
-    """
-    if complete and overwrite:
-        os.replace(temp, path)
-        return path
-    if _rename_if_free(temp, path):
-        return path
-    beside = _rename_beside(temp, path, "partial" if not complete else "new")
-    if complete:
-        raise OutputError(
-            f"{path} appeared during the run and was not replaced; the result is in {beside}",
-            setting="overwrite",
-        )
-    return beside
-
-
-def _rename_beside(temp: Path, path: Path, tag: str) -> Path:
-    """Rename ``temp`` to the first free ``NAME.TAG.EXT``, ``NAME.TAG-2.EXT``, ..."""
-    number = 1
-    while True:
-        beside = path.with_name(
-            f"{path.stem}.{tag}{'' if number == 1 else f'-{number}'}{path.suffix}"
-        )
-        if _rename_if_free(temp, beside):
-            return beside
-        number += 1
-
-
-def _rename_if_free(temp: Path, path: Path) -> bool:
-    """Rename ``temp`` to ``path`` unless ``path`` exists, atomically (a hard link where
-    the file system has them): two runs racing for one name cannot both take it."""
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links here (FAT, some network shares): check, then rename
-        if path.exists():
-            return False
-        os.replace(temp, path)
-        return True
-    temp.unlink()
-    return True
 
 
 class ImageFileSink(AbortingSink):
