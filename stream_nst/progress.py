@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -36,18 +38,22 @@ ProgressCallback = Callable[[Progress], None]
 """Called from the stylizing thread; raising (even KeyboardInterrupt) stops the run."""
 
 
-def render_bar(progress: Progress, width: int = 24) -> str:
-    """One line: ``name  42% |#####-----| 91/217 frames  23.4 fps  ETA 0:05``."""
-    parts = [progress.name] if progress.name else []
-    if progress.total:
-        fraction = min(1.0, progress.done / progress.total)
-        filled = round(fraction * width)
-        parts.append(f"{fraction:4.0%} |{'#' * filled}{'-' * (width - filled)}|")
-        parts.append(f"{progress.done}/{progress.total} frames")
-    else:
-        parts.append(f"{progress.done} frames")
-    parts.append(f"{progress.fps:5.1f} fps")
+_BAR = "{desc}{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} frames  {rate:5.1f} fps"
+_COUNT = "{desc}{n_fmt} frames  {rate:5.1f} fps"
+
+
+def render_bar(progress: Progress) -> str:
+    """One line, drawn by tqdm: ``name  42% |#####     | 91/217 frames  23.4 fps  ETA 0:05``."""
+    eta = ""
     if progress.eta is not None:
         minutes, seconds = divmod(round(progress.eta), 60)
-        parts.append(f"ETA {minutes}:{seconds:02d}")
-    return "  ".join(parts)
+        eta = f"  ETA {minutes}:{seconds:02d}"
+    return tqdm.format_meter(
+        progress.done,
+        progress.total,
+        progress.elapsed,
+        prefix=f"{progress.name}  " if progress.name else "",
+        rate=progress.fps,
+        bar_format=(_BAR + eta) if progress.total else (_COUNT + eta),
+        ascii=True,
+    )
