@@ -1,6 +1,8 @@
 """The ``stream-nst`` command.
 
-This is the only module that prints or decides exit codes: library code raises
+This module and the subcommands' front ends (:mod:`stream_nst.flicker_cli`,
+``train_fast.cli``, ``python -m train_fast.library``) are the only code that prints, and
+this one alone decides exit codes: library code raises
 :class:`~stream_nst.errors.StreamNSTError` subclasses, and :func:`main` turns each into
 one line on stderr and exit code 2 (so does running out of memory); Ctrl-C becomes exit
 code 130, SIGTERM 143 and SIGHUP 129 (the console script, :mod:`stream_nst.entry`, turns
@@ -310,7 +312,7 @@ def _stylize_command(args: list[str], console: _Console) -> int:
         ),
         engine=EngineSettings(opts.device, opts.threads),
     )
-    stylizer.model  # noqa: B018 - load the network now: a bad model fails before any I/O
+    stylizer.load()  # a bad model fails before any I/O
     run = _Run(opts, stylizer, console)
     spec, output = opts.input or "0", Path(opts.output) if opts.output else None
     live = (spec.isdigit() or is_stream_url(spec)) and output is None
@@ -495,12 +497,12 @@ def _training_command(command: str, args: list[str]) -> int:
 
 def _flicker_command(args: list[str]) -> int:
     try:
-        flicker = importlib.import_module("stream_nst.flicker")
+        front_end = importlib.import_module("stream_nst.flicker_cli")
     except ModuleNotFoundError as exc:
-        if exc.name != "stream_nst.flicker":
+        if exc.name not in ("stream_nst.flicker_cli", "stream_nst.flicker"):
             raise
         raise UsageError(f"'{PROG} measure-flicker' is not available in this version") from exc
-    return flicker.main(args)
+    return front_end.main(args)
 
 
 def _silence_native_logs() -> None:

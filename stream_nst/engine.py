@@ -18,10 +18,7 @@ colour preservation, and only when asked for.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
-import os
-import sys
 from pathlib import Path
 
 import cv2
@@ -36,6 +33,7 @@ from .errors import (
     first_line,
     is_out_of_memory,
 )
+from .hardware import choose_providers, physical_cores
 from .model_format import BGR_UINT8_NHWC, MIN_SIZE, model_spec
 from .settings import DEFAULT_STYLE, EngineSettings, StylizeSettings
 from .styles import StyleInfo, resolve_style
@@ -114,6 +112,11 @@ class Stylizer:
         """Switch to another style (its session is created on the next frame)."""
         self.style = style if isinstance(style, StyleInfo) else resolve_style(style)
 
+    def load(self) -> StyleModel:
+        """Open the current style's session now (it is otherwise opened on the first
+        frame), so a broken model fails before any other work; returns it."""
+        return self.model
+
     @property
     def model(self) -> StyleModel:
         """The current style's session, created on first use."""
@@ -161,68 +164,6 @@ def keep_original_colors(original: np.ndarray, stylized: np.ndarray) -> np.ndarr
     mixed = cv2.cvtColor(original, cv2.COLOR_BGR2YCrCb)
     mixed[..., 0] = luma[..., 0]
     return cv2.cvtColor(mixed, cv2.COLOR_YCrCb2BGR)
-
-
-def physical_cores() -> int:
-    """Physical cores among the CPUs this process may run on (hyper-threads count once)."""
-    if hasattr(os, "sched_getaffinity"):
-        cpus = os.sched_getaffinity(0)
-    else:
-        cpus = range(os.cpu_count() or 1)
-    cores = set()
-    for cpu in cpus:
-        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
-        try:
-            cores.add(
-                ((topology / "physical_package_id").read_text(), (topology / "core_id").read_text())
-            )
-        except OSError:
-            cores.add((str(cpu), ""))
-    return max(1, len(cores))
-
-
-def cuda_device_count() -> int:
-    """How many CUDA GPUs the driver reports (0 without a driver); asks no onnxruntime."""
-    names = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so")
-    for name in names:
-        try:
-            cuda = ctypes.CDLL(name)
-        except OSError:
-            continue
-        count = ctypes.c_int(0)
-        if cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0:
-            return count.value
-    return 0
-
-
-def choose_providers(device: str) -> list[str | tuple[str, dict[str, object]]]:
-    """Execution providers for a device choice, best first; CPU is always the last resort."""
-    available = ort.get_available_providers()
-    if device == "cpu" or (device == "auto" and not cuda_device_count()):
-        return ["CPUExecutionProvider"]
-    if device == "cuda" and not cuda_device_count():
-        raise UsageError("CUDA was asked for, but no CUDA GPU was found", setting="device")
-    providers: list[str | tuple[str, dict[str, object]]] = []
-    if "TensorrtExecutionProvider" in available:
-        cache = Path.home() / ".cache" / "stream-nst" / "tensorrt"
-        providers.append(
-            (
-                "TensorrtExecutionProvider",
-                {
-                    "trt_fp16_enable": True,
-                    "trt_engine_cache_enable": True,
-                    "trt_engine_cache_path": str(cache),
-                },
-            )
-        )
-    if "CUDAExecutionProvider" in available:
-        providers.append("CUDAExecutionProvider")
-    if not providers and device == "cuda":
-        raise UsageError(
-            "CUDA was asked for, but this onnxruntime has no CUDA support (onnxruntime-gpu)",
-            setting="device",
-        )
-    return [*providers, "CPUExecutionProvider"]
 
 
 def _open_session(path: Path, settings: EngineSettings) -> tuple[ort.InferenceSession, str]:

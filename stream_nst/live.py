@@ -244,7 +244,7 @@ class LiveSession:
         self.style_index = (self.style_index + step) % len(self.styles)
         self.stylizer.set_style(self.styles[self.style_index])
         try:
-            self.stylizer.model  # noqa: B018 - load the session now, so a bad model is caught here
+            self.stylizer.load()  # a bad model is caught here, not on the next frame
         except ModelError as exc:
             self.stylizer.set_style(previous)
             self._say(f"cannot use {self.styles[self.style_index].name}: {exc}")

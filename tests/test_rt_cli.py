@@ -118,11 +118,11 @@ def test_training_commands_go_to_train_fast(run_cli, monkeypatch, command):
 
 
 def test_measure_flicker_is_dispatched_lazily(run_cli, monkeypatch):
-    fake = types.ModuleType("stream_nst.flicker")
+    fake = types.ModuleType("stream_nst.flicker_cli")
     fake.main = lambda argv: 0 if argv == ["a.mp4", "b.mp4"] else 1
-    monkeypatch.setitem(sys.modules, "stream_nst.flicker", fake)
+    monkeypatch.setitem(sys.modules, "stream_nst.flicker_cli", fake)
     assert main(["measure-flicker", "a.mp4", "b.mp4"]) == 0
-    monkeypatch.setitem(sys.modules, "stream_nst.flicker", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "stream_nst.flicker_cli", None)  # as if not installed
     assert_one_line_error(run_cli("measure-flicker", "a.mp4"), "not available")
 
 

@@ -13,14 +13,9 @@ from onnx import TensorProto, helper
 from rt_media import gradient_frame
 from tiny_model import build_tiny_model, expected_output
 
-from stream_nst.engine import (
-    Stylizer,
-    choose_providers,
-    cuda_device_count,
-    keep_original_colors,
-    physical_cores,
-)
+from stream_nst.engine import Stylizer, keep_original_colors
 from stream_nst.errors import InputError, ModelError, UsageError
+from stream_nst.hardware import choose_providers, cuda_device_count, physical_cores
 from stream_nst.model_format import MIN_SIZE
 from stream_nst.onnxmeta import read_metadata
 from stream_nst.settings import EngineSettings, StylizeSettings
@@ -128,7 +123,7 @@ def _write_graph(path: Path, x_type, x_shape, y_type, y_shape, metadata=None) ->
 def test_incompatible_models_are_model_errors(tmp_path: Path, x, metadata, message) -> None:
     model = _write_graph(tmp_path / "bad.onnx", *x, *x, metadata)
     with pytest.raises(ModelError, match=message):
-        Stylizer(model).model  # noqa: B018
+        Stylizer(model).load()
 
 
 def test_corrupt_onnx_is_a_model_error(tmp_path: Path, tiny_model: Path) -> None:
@@ -138,7 +133,7 @@ def test_corrupt_onnx_is_a_model_error(tmp_path: Path, tiny_model: Path) -> None
     truncated.write_bytes(tiny_model.read_bytes()[:300])
     for path in (garbage, truncated):
         with pytest.raises(ModelError):
-            Stylizer(path).model  # noqa: B018
+            Stylizer(path).load()
 
 
 def test_metadata_is_read_without_onnxruntime(tiny_model: Path) -> None:
@@ -149,11 +144,11 @@ def test_metadata_is_read_without_onnxruntime(tiny_model: Path) -> None:
 
 def test_providers_follow_the_device_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert choose_providers("cpu") == ["CPUExecutionProvider"]
-    monkeypatch.setattr("stream_nst.engine.cuda_device_count", lambda: 0)
+    monkeypatch.setattr("stream_nst.hardware.cuda_device_count", lambda: 0)
     assert choose_providers("auto") == ["CPUExecutionProvider"]
     with pytest.raises(UsageError, match="no CUDA GPU"):
         choose_providers("cuda")
-    monkeypatch.setattr("stream_nst.engine.cuda_device_count", lambda: 1)
+    monkeypatch.setattr("stream_nst.hardware.cuda_device_count", lambda: 1)
     providers = choose_providers("cuda")
     assert providers[-1] == "CPUExecutionProvider" and len(providers) >= 2
     trt = [p for p in providers if isinstance(p, tuple)]
