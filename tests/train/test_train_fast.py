@@ -167,19 +167,24 @@ def test_networks_are_fully_convolutional() -> None:
         assert y.shape == (1, 3, 5 * m, 7 * m)
 
 
-def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
+def _export(net, path: Path, arch: str = "paintnet", **options):
+    """Export ``net`` (of architecture ``arch``) as style ``x`` with placeholder metadata."""
     from train_fast.export import export_onnx
 
-    report = export_onnx(
-        build_net("rtnet"),
-        tmp_path / "x.fp16.onnx",
+    return export_onnx(
+        net,
+        path,
         style_name="x",
         artwork=artwork_for("x"),
-        architecture="rtnet",
+        architecture=arch,
         training={},
         vgg_source="none",
-        fp16=True,
+        **options,
     )
+
+
+def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
+    report = _export(build_net("rtnet"), tmp_path / "x.fp16.onnx", "rtnet", fp16=True)
     meta = {p.key: p.value for p in onnx.load(str(report.path)).metadata_props}
     assert meta["precision"] == "fp16" and report.max_abs_diff <= 12
 
@@ -197,32 +202,16 @@ def test_an_export_that_fails_verification_keeps_the_model_it_would_replace(
 
     monkeypatch.setattr(export, "verify_against_torch", differs)
     with pytest.raises(ModelError, match="differs"):
-        export.export_onnx(
-            build_net("paintnet"),
-            path,
-            style_name="x",
-            artwork=artwork_for("x"),
-            architecture="paintnet",
-            training={},
-            vgg_source="none",
-        )
+        _export(build_net("paintnet"), path)
     assert path.read_bytes() == b"the good model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.onnx"]
 
 
 def test_verification_failures_are_model_errors(tmp_path: Path) -> None:
-    from train_fast.export import export_onnx, verify_against_torch
+    from train_fast.export import verify_against_torch
 
     net = build_net("paintnet")
-    report = export_onnx(
-        net,
-        tmp_path / "x.onnx",
-        style_name="x",
-        artwork=artwork_for("x"),
-        architecture="paintnet",
-        training={},
-        vgg_source="none",
-    )
+    report = _export(net, tmp_path / "x.onnx")
     with torch.no_grad():
         for parameter in net.parameters():
             parameter.add_(1.0)
