@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -33,7 +33,6 @@ import onnxruntime as ort
 from .convert import RunSummary, stylize_folder, stylize_input
 from .engine import Stylizer
 from .errors import (
-    Interrupted,
     MissingDependencyError,
     Stopped,
     StreamNSTError,
@@ -143,9 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # stdout closed early, as by `stream-nst styles | head -1`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or a signal (Stopped, from stream_nst.entry)
         signum = getattr(exc, "signum", signal.SIGINT)
-        return console.failed(_stopped_by(signum), 128 + signum)
+        return console.failed(_stopped_message(exc), 128 + signum, **_kept_fields(exc))
     except StreamNSTError as exc:
         return console.failed(_with_hint(exc), exc.exit_code, **getattr(exc, "fields", {}))
     except Exception as exc:  # MemoryError, or cv2.error / an FFmpeg error saying so
@@ -294,8 +293,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stopped_by(signum: int) -> str:
-    return "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+def _stopped_message(stop: KeyboardInterrupt) -> str:
+    """``interrupted`` (or ``stopped by SIGTERM``), and what was kept of the run."""
+    signum = getattr(stop, "signum", signal.SIGINT)
+    if signum == signal.SIGINT:
+        message = "interrupted"
+    else:
+        message = f"stopped by {signal.Signals(signum).name}"
+    if isinstance(stop, Stopped) and stop.kept is not None:
+        message += f"; {stop.kept} holds the {stop.frames} frames done"
+        if stop.target is not None and stop.kept != stop.target:
+            message += f" ({stop.target} was kept as it was)"
+    return message
+
+
+def _kept_fields(stop: KeyboardInterrupt) -> dict[str, object]:
+    """What an interrupted run kept, for the JSON summary."""
+    if not isinstance(stop, Stopped) or stop.target is None:
+        return {}
+    return {"output": str(stop.kept) if stop.kept else None, "frames": stop.frames}
 
 
 def _out_of_memory(error: BaseException) -> str:
@@ -345,19 +361,14 @@ class _Run:
 
     def single(self, spec: str, output: Path | None) -> int:
         """A file, or a camera or stream recorded to ``output``."""
-        progress = self.console.progress
-        summary = self._interruptible(
-            output, stylize_input, spec, output, on_progress=progress, **self._settings()
-        )
+        summary = stylize_input(spec, output, on_progress=self.console.progress, **self._settings())
         return self._report([summary])
 
     def folder(self, folder: Path) -> int:
         def failed(src: Path, error: Exception) -> None:
             self.console.error(_failure(str(src), error))
 
-        result = self._interruptible(
-            None,
-            stylize_folder,
+        result = stylize_folder(
             folder,
             self.opts.output,
             **self._settings(),
@@ -409,26 +420,6 @@ class _Run:
             "encode": self.encode,
             "overwrite": self.opts.overwrite,
         }
-
-    def _interruptible(self, output: Path | None, run: Callable[..., T], *args, **kwargs) -> T:
-        """``run(*args, **kwargs)``, a Ctrl-C or signal turned into :class:`Interrupted`
-        saying what was kept."""
-        try:
-            return run(*args, **kwargs)
-        except Stopped as stop:
-            message = _stopped_by(stop.signum)
-            if stop.kept is not None:
-                message += f"; {stop.kept} holds the {stop.frames} frames done"
-                if output is not None and stop.kept != output:
-                    message += f" ({output} was kept as it was)"
-            raise Interrupted(
-                message,
-                stop.signum,
-                output=str(stop.kept) if stop.kept else None,
-                frames=stop.frames,
-            ) from None
-        finally:
-            self.console.end_bar()
 
     def _report(self, summaries: list[RunSummary], failures: dict[str, str] | None = None) -> int:
         for s in summaries:

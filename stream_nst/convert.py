@@ -224,7 +224,8 @@ def convert(
             frames = run_pipeline(source, stylize, smooth, sink.write, report)
         except KeyboardInterrupt as exc:
             kept = sink.finish(complete=False)  # a second Ctrl-C here: nothing is left behind
-            raise Stopped(getattr(exc, "signum", signal.SIGINT), kept, sink.frames) from exc
+            signum = getattr(exc, "signum", signal.SIGINT)
+            raise Stopped(signum, kept, sink.frames, dst) from exc
         if not frames:
             damage = source.damage or "empty"
             raise InputError(f"no frame could be decoded from {info.name}: {damage}")

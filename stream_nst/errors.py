@@ -49,29 +49,24 @@ class OutOfMemoryError(StreamNSTError):
     """Memory ran out (numpy, OpenCV, onnxruntime or FFmpeg could not allocate)."""
 
 
-class Interrupted(StreamNSTError):
-    """The user stopped a run (Ctrl-C, SIGTERM, SIGHUP); whatever was finished has been kept."""
-
-    def __init__(self, message: str, signum: int = signal.SIGINT, **fields: object) -> None:
-        super().__init__(message)
-        self.exit_code = 128 + signum
-        self.fields = fields
-        """What was kept (``output``, ``frames``), for the JSON summary."""
-
-
 class Stopped(KeyboardInterrupt):
     """A KeyboardInterrupt that says which signal stopped the run and what was kept.
 
     The command raises it from its SIGTERM and SIGHUP handlers (Ctrl-C raises a plain
     KeyboardInterrupt), so every signal takes the path of Ctrl-C; ``convert`` re-raises it
-    with ``kept`` (the file holding the frames done, if any) and ``frames`` filled in.
+    with ``kept`` (the file holding the frames done, if any), ``frames`` (how many) and
+    ``target`` (the output asked for: ``kept`` differs when that file existed) filled in.
     """
 
     def __init__(
-        self, signum: int = signal.SIGINT, kept: Path | None = None, frames: int = 0
+        self,
+        signum: int = signal.SIGINT,
+        kept: Path | None = None,
+        frames: int = 0,
+        target: Path | None = None,
     ) -> None:
         super().__init__(signal.Signals(signum).name)
-        self.signum, self.kept, self.frames = signum, kept, frames
+        self.signum, self.kept, self.frames, self.target = signum, kept, frames, target
 
 
 _MEMORY_WORDS = ("insufficient memory", "failed to allocate", "bad_alloc", "out of memory")
