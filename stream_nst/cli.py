@@ -51,7 +51,7 @@ from .settings import (
     StylizeSettings,
 )
 from .smooth import SmoothSettings
-from .sources import is_stream_url, open_source
+from .sources import input_kind, open_source
 from .styles import MODELS_ENV, installed_styles
 from .virtualcam import VirtualCameraSettings
 
@@ -331,18 +331,17 @@ def _stylize_command(args: list[str], console: _Console) -> int:
     stylizer.load()  # a bad model fails before any I/O
     run = _Run(opts, stylizer, console)
     spec, output = opts.input or "0", Path(opts.output) if opts.output else None
-    live = (spec.isdigit() or is_stream_url(spec)) and output is None
+    kind = input_kind(spec)
+    live = kind in ("camera", "stream") and output is None
     if (opts.virtual_camera or opts.virtual_camera_device) and not live:
         raise UsageError("--virtual-camera is for live input: a camera or stream, without -o")
     if opts.no_window and not opts.virtual_camera:
         raise UsageError("--no-window is for --virtual-camera (-o records without a window)")
     if live:
         return run.live(spec)
-    if spec.isdigit() or is_stream_url(spec):  # a camera or a stream, recorded
-        return run.single(spec, output)
-    if Path(spec).is_dir():
+    if kind == "folder":
         return run.folder(Path(spec))
-    return run.single(spec, output)
+    return run.single(spec, output)  # a file, or a camera or stream recorded
 
 
 class _Run:

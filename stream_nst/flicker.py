@@ -38,7 +38,7 @@ import numpy as np
 
 from stream_nst.errors import InputError, MissingDependencyError, UsageError, first_line
 from stream_nst.flow import backward_flow, inside_frame, pixel_grid, sampling_map, to_gray, warp
-from stream_nst.sources import IMAGE_SUFFIXES, VideoFileSource, read_image
+from stream_nst.sources import IMAGE_SUFFIXES, VideoFileSource, input_kind, read_image
 
 METRIC_FLOW = "OpenCV DIS, medium preset, full-resolution grayscale source frames"
 FLOW_METHODS = {
@@ -313,7 +313,7 @@ def read_frames(
     path = Path(path)
     if not path.exists():
         raise InputError(f"no such file or folder: {path}")
-    frames = _folder_frames(path) if path.is_dir() else _video_frames(path)
+    frames = _folder_frames(path) if input_kind(path) == "folder" else _video_frames(path)
     for frame in islice(frames, max_frames):
         height, width = frame.shape[:2]
         if max_width is not None and width > max_width:

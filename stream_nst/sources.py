@@ -101,25 +101,38 @@ def is_stream_url(text: str) -> bool:
     return bool(_URL.match(text))
 
 
+def input_kind(spec: str | int | Path) -> str:
+    """What an input names, by its spelling alone (nothing is opened): ``camera`` (an
+    index), ``stream`` (a URL), ``folder``, ``image`` (by suffix) or ``video`` (any other
+    path; opening it tells whether it is one)."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return "camera"
+    if isinstance(spec, str) and is_stream_url(spec):
+        return "stream"
+    path = Path(spec)
+    if path.is_dir():
+        return "folder"
+    return "image" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
+
+
 def open_source(spec: str | int | Path, capture: CaptureSettings | None = None) -> Source:
     """Open a camera index, a stream URL, an image file or a video file."""
-    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+    kind = input_kind(spec)
+    if kind == "camera":
         return CaptureSource(int(spec), capture)
-    if isinstance(spec, str) and is_stream_url(spec):
-        return _open_url(spec, capture)
+    if kind == "stream":
+        return _open_url(str(spec), capture)
     path = Path(spec)
     if not path.exists():
         raise InputError(f"no such file: {path}")
-    if path.is_dir():
+    if kind == "folder":
         raise InputError(f"{path} is a folder, not a file")
     if not path.is_file():
         raise InputError(
             f"{path} is not a regular file (a pipe or a device); "
             "give a file, a camera index or a stream URL"
         )
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource(path)
-    return VideoFileSource(path)
+    return ImageSource(path) if kind == "image" else VideoFileSource(path)
 
 
 def _open_url(url: str, capture: CaptureSettings | None) -> Source:

@@ -46,3 +46,13 @@ def test_a_folder_plan_is_refused_before_any_work(tmp_path):
 def test_default_output_names():
     assert default_output(Path("x/clip.mov"), "video", "mosaic") == Path("x/clip.mosaic.mp4")
     assert default_output(Path("x/photo.jpg"), "image", "mosaic") == Path("x/photo.mosaic.jpg")
+
+
+def test_the_input_kind_is_decided_in_one_place(tmp_path):
+    from stream_nst.sources import input_kind
+
+    assert input_kind("0") == input_kind(2) == "camera"
+    assert input_kind("rtsp://camera.local/live") == "stream"
+    assert input_kind(tmp_path) == "folder"
+    assert input_kind(tmp_path / "a.JPG") == "image"
+    assert input_kind(tmp_path / "a.mov") == "video"
