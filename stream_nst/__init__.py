@@ -24,7 +24,6 @@ _EXPORTS = {
     "Stylizer": "engine",
     "stylize_folder": "convert",
     "stylize_image": "convert",
-    "stylize_input": "convert",
     "stylize_video": "convert",
 }
 __all__ = sorted(_EXPORTS)

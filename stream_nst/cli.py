@@ -30,7 +30,7 @@ from typing import TextIO, TypeVar
 import cv2
 import onnxruntime as ort
 
-from .convert import RunSummary, stylize_folder, stylize_input
+from .convert import RunSummary, stylize_folder, stylize_image, stylize_video
 from .engine import Stylizer
 from .errors import (
     MissingDependencyError,
@@ -360,7 +360,13 @@ class _Run:
 
     def single(self, spec: str, output: Path | None) -> int:
         """A file, or a camera or stream recorded to ``output``."""
-        summary = stylize_input(spec, output, on_progress=self.console.progress, **self._settings())
+        if input_kind(spec) == "image":
+            summary = stylize_image(
+                spec, output, style=self.stylizer, overwrite=self.opts.overwrite
+            )
+        else:
+            progress = self.console.progress
+            summary = stylize_video(spec, output, on_progress=progress, **self._settings())
         return self._report([summary])
 
     def folder(self, folder: Path) -> int:

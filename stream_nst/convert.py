@@ -1,5 +1,5 @@
-"""Stylize whole inputs into output files: ``stylize_video``, ``stylize_image``,
-``stylize_input`` (any kind, default output name) and ``stylize_folder``.
+"""Stylize whole inputs into output files: ``stylize_video``, ``stylize_image`` and
+``stylize_folder``, one implementation.
 
 These join the stages: open the source, check and reserve the output, run the pipeline,
 then publish the output (complete, or partial after Ctrl-C or a signal) or remove it
@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,38 +59,6 @@ class RunSummary:
 
 def stylize_video(
     src: str | int | Path,
-    dst: str | Path,
-    *,
-    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
-    smooth: SmoothSettings | None = None,
-    encode: EncodeSettings | None = None,
-    capture: CaptureSettings | None = None,
-    overwrite: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> RunSummary:
-    """Stylize a video file, camera (index) or stream (URL) into the video file ``dst``.
-
-    ``style`` is a style name, an ``.onnx`` path, or a :class:`Stylizer` (to choose its
-    settings, or to reuse its sessions over many calls).
-    """
-    return _stylize(
-        src, dst, _as_stylizer(style), "video", smooth, encode, capture, overwrite, on_progress
-    )
-
-
-def stylize_image(
-    src: str | Path,
-    dst: str | Path,
-    *,
-    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
-    overwrite: bool = False,
-) -> RunSummary:
-    """Stylize an image file into the image file ``dst`` (format from its suffix)."""
-    return _stylize(src, dst, _as_stylizer(style), "image", overwrite=overwrite)
-
-
-def stylize_input(
-    src: str | int | Path,
     dst: str | Path | None = None,
     *,
     style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
@@ -99,11 +68,35 @@ def stylize_input(
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> RunSummary:
-    """Stylize any input (image, video, camera, stream) into ``dst``; without ``dst``,
-    beside the input as ``NAME.STYLE.EXT`` (videos: ``.mp4``)."""
+    """Stylize a video file, camera (index) or stream (URL) into the video file ``dst``
+    (default: beside the input, as ``NAME.STYLE.mp4``).
+
+    ``style`` is a style name, an ``.onnx`` path, or a :class:`Stylizer` (to choose its
+    settings, or to reuse its sessions over many calls).
+    """
     return _stylize(
-        src, dst, _as_stylizer(style), None, smooth, encode, capture, overwrite, on_progress
+        src,
+        dst,
+        _as_stylizer(style),
+        "video",
+        capture,
+        smooth=smooth,
+        encode=encode,
+        overwrite=overwrite,
+        on_progress=on_progress,
     )
+
+
+def stylize_image(
+    src: str | Path,
+    dst: str | Path | None = None,
+    *,
+    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
+    overwrite: bool = False,
+) -> RunSummary:
+    """Stylize an image file into the image file ``dst`` (format from its suffix; default:
+    beside the input, as ``NAME.STYLE.EXT``)."""
+    return _stylize(src, dst, _as_stylizer(style), "image", overwrite=overwrite)
 
 
 @dataclass
@@ -143,7 +136,16 @@ def stylize_folder(
     summary = FolderSummary(out_dir)
     for src, dst in plan_folder(inputs, out_dir, overwrite).items():
         try:
-            done = _stylize(src, dst, stylizer, None, smooth, encode, None, overwrite, on_progress)
+            done = _stylize(
+                src,
+                dst,
+                stylizer,
+                None,
+                smooth=smooth,
+                encode=encode,
+                overwrite=overwrite,
+                on_progress=on_progress,
+            )
         except Exception as exc:  # a StreamNSTError, or memory running out on this one
             if not isinstance(exc, StreamNSTError) and not is_out_of_memory(exc):
                 raise
@@ -160,14 +162,12 @@ def _stylize(
     dst: str | Path | None,
     stylizer: Stylizer,
     kind: str | None,
-    smooth: SmoothSettings | None = None,
-    encode: EncodeSettings | None = None,
     capture: CaptureSettings | None = None,
-    overwrite: bool = False,
-    on_progress: ProgressCallback | None = None,
+    **run: Any,
 ) -> RunSummary:
     """The one implementation behind the ``stylize_*`` functions; ``kind`` ``image`` or
-    ``video`` refuses the other kind of input (None takes any)."""
+    ``video`` refuses the other kind of input (None takes any); ``run`` are
+    :func:`convert`'s keyword arguments."""
     with open_source(src, capture or CaptureSettings()) as source:
         is_image = source.info.kind == "image"
         if kind == "video" and is_image:
@@ -176,7 +176,7 @@ def _stylize(
             raise InputError(f"{src} is not an image")
         if dst is None:
             dst = default_output(Path(str(src)), source.info.kind, stylizer.style.name)
-        return convert(source, Path(dst), stylizer, smooth, encode, overwrite, on_progress)
+        return convert(source, Path(dst), stylizer, **run)
 
 
 def convert(
