@@ -422,9 +422,10 @@ def section(results: list[ClipResult], costs: list[Cost], context: dict[str, str
         "(`benchmarks/clips.py`: a static camera with one moving object, a fast pan, a scene "
         "cut, a face-sized subject before a webcam-like background; sensor noise on every "
         "frame). The smoother's settings were tuned on the *tuned on* clips only (box, tree, "
-        "and the first clip of each synthetic kind); the *reported* clips (the other shared "
-        "clips and a second, differently seeded clip of each kind) were not looked at while "
-        "tuning.",
+        "vtest, cup, and the first clip of each synthetic kind; vtest and cup were reported "
+        "clips until the noise allowance and the untrusted share were chosen with them in "
+        "view); the *reported* clips (the other shared clips and a second, differently seeded "
+        "clip of each kind) were not looked at while tuning.",
         "",
         table(results),
         "",
