@@ -38,12 +38,9 @@ def plan_folder(inputs: list[Path], out_dir: Path, overwrite: bool) -> dict[Path
     clashes = {dst for dst in outputs if outputs.count(dst) > 1}
     if clashes:
         raise OutputError(f"several inputs would be written to {sorted(clashes)[0]}")
-    existing = [dst for dst in outputs if dst.exists()]
-    if existing and not overwrite:
-        raise OutputError(
-            f"{existing[0]} already exists ({len(existing)} output(s) would be replaced)",
-            setting="overwrite",
-        )
+    if out_dir.is_dir():  # a new folder holds nothing to check
+        for dst in outputs:
+            check_output(dst, overwrite)
     try:
         out_dir.mkdir(exist_ok=True)
     except OSError as exc:

@@ -30,10 +30,11 @@ from train_fast.images import (
     tensor_to_image,
     write_image,
 )
+from train_fast.library import LIBRARY, library_settings
 from train_fast.losses import LossWeights
 from train_fast.nets import ARCHITECTURES
 from train_fast.precision import BF16_CPU_FLAGS, cpu_flags, precision_name
-from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainProgress, TrainSettings
+from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainProgress, TrainSettings, default_work_dir
 from train_fast.vgg import VGG_ENV_VAR, default_vgg_source, load_vgg_weights
 
 _GATYS = {f.name: f.default for f in fields(GatysSettings)}
@@ -437,3 +438,49 @@ def _same_file(a: Path, b: Path) -> bool:
 def _set_threads(threads: int | None) -> None:
     if threads:
         torch.set_num_threads(threads)
+
+
+def library_main(argv: list[str] | None = None) -> int:
+    """``python -m train_fast.library [NAME ...]``: train the built-in styles in turn."""
+    p = argparse.ArgumentParser(
+        prog="python -m train_fast.library",
+        description="Train (or keep training) the built-in styles, one after another.",
+    )
+    p.add_argument("names", nargs="*", help=f"styles (default: all): {', '.join(LIBRARY)}")
+    p.add_argument("--styles-dir", type=Path, required=True, help="folder with NAME.jpg")
+    p.add_argument("--content-dir", type=Path, required=True, help="folder of training photos")
+    p.add_argument("-o", "--output-dir", type=Path, default=Path("models"))
+    p.add_argument("--vgg", default=None, help="VGG-19 weights (see stream-nst train --help)")
+    p.add_argument("--steps", type=int, default=20000, help="total steps per style")
+    p.add_argument("--minutes", type=float, default=None, help="budget per style, this run")
+    p.add_argument(
+        "--work-root",
+        type=Path,
+        default=None,
+        help="checkpoints go to WORK_ROOT/NAME (default: ~/.cache/stream-nst/train/NAME)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch threads per training")
+    args = p.parse_args(argv)
+    unknown = [n for n in args.names if n not in LIBRARY]
+    if unknown:
+        p.error(f"not in the library: {', '.join(unknown)}")
+    for name in args.names or list(LIBRARY):
+        settings = library_settings(
+            name,
+            styles_dir=args.styles_dir,
+            content_dir=args.content_dir,
+            models_dir=args.output_dir,
+            vgg=args.vgg,
+            steps=args.steps,
+            minutes=args.minutes,
+            work_dir=args.work_root / name if args.work_root else default_work_dir(name),
+            threads=args.threads,
+        )
+        start = settings.init.name if settings.init else "a new network"
+        print(f"== {name}: from {start}", file=sys.stderr, flush=True)
+        bar = Progress(settings.steps, False, f"train {name}")
+        try:
+            Trainer(settings).run(progress_callback(bar))
+        finally:
+            bar.close()
+    return 0

@@ -14,7 +14,6 @@ at results on tuning frames; every model records them in its metadata.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -23,9 +22,8 @@ from pathlib import Path
 import onnx
 
 from train_fast.artworks import artwork_for
-from train_fast.cli import Progress, progress_callback
 from train_fast.losses import LossWeights
-from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainSettings, default_work_dir
+from train_fast.train import TRAIN_WEIGHTS, TrainSettings
 
 ARCH = "paintnet"
 """The network every built-in style uses."""
@@ -114,50 +112,7 @@ def library_settings(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m train_fast.library",
-        description="Train (or keep training) the built-in styles, one after another.",
-    )
-    p.add_argument("names", nargs="*", help=f"styles (default: all): {', '.join(LIBRARY)}")
-    p.add_argument("--styles-dir", type=Path, required=True, help="folder with NAME.jpg")
-    p.add_argument("--content-dir", type=Path, required=True, help="folder of training photos")
-    p.add_argument("-o", "--output-dir", type=Path, default=Path("models"))
-    p.add_argument("--vgg", default=None, help="VGG-19 weights (see stream-nst train --help)")
-    p.add_argument("--steps", type=int, default=20000, help="total steps per style")
-    p.add_argument("--minutes", type=float, default=None, help="budget per style, this run")
-    p.add_argument(
-        "--work-root",
-        type=Path,
-        default=None,
-        help="checkpoints go to WORK_ROOT/NAME (default: ~/.cache/stream-nst/train/NAME)",
-    )
-    p.add_argument("--threads", type=int, default=None, help="torch threads per training")
-    args = p.parse_args(argv)
-    unknown = [n for n in args.names if n not in LIBRARY]
-    if unknown:
-        p.error(f"not in the library: {', '.join(unknown)}")
-    for name in args.names or list(LIBRARY):
-        settings = library_settings(
-            name,
-            styles_dir=args.styles_dir,
-            content_dir=args.content_dir,
-            models_dir=args.output_dir,
-            vgg=args.vgg,
-            steps=args.steps,
-            minutes=args.minutes,
-            work_dir=args.work_root / name if args.work_root else default_work_dir(name),
-            threads=args.threads,
-        )
-        start = settings.init.name if settings.init else "a new network"
-        print(f"== {name}: from {start}", file=sys.stderr, flush=True)
-        bar = Progress(settings.steps, False, f"train {name}")
-        try:
-            Trainer(settings).run(progress_callback(bar))
-        finally:
-            bar.close()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from train_fast.cli import library_main
+
+    sys.exit(library_main())

@@ -13,7 +13,8 @@ pytest.importorskip("torch")
 from tiny_model import build_tiny_model
 
 from train_fast.artworks import KNOWN_ARTWORKS
-from train_fast.library import ARCH, LIBRARY, library_settings, main, starting_point
+from train_fast.cli import library_main as main
+from train_fast.library import ARCH, LIBRARY, library_settings, starting_point
 
 
 def _model(path: Path, architecture: str, weights: dict, style_size: int = 384) -> Path:
