@@ -38,22 +38,37 @@ ProgressCallback = Callable[[Progress], None]
 """Called from the stylizing thread; raising (even KeyboardInterrupt) stops the run."""
 
 
-_BAR = "{desc}{percentage:3.0f}% |{bar:24}| {n_fmt}/{total_fmt} frames  {rate:5.1f} fps"
-_COUNT = "{desc}{n_fmt} frames  {rate:5.1f} fps"
-
-
 def render_bar(progress: Progress) -> str:
-    """One line, drawn by tqdm: ``name  42% |#####     | 91/217 frames  23.4 fps  ETA 0:05``."""
-    eta = ""
-    if progress.eta is not None:
-        minutes, seconds = divmod(round(progress.eta), 60)
-        eta = f"  ETA {minutes}:{seconds:02d}"
+    """One line: ``name  42% |#####     | 91/217 frames  23.4 fps  ETA 0:05``."""
+    return render_line(progress.done, progress.total, progress.elapsed, progress.name)
+
+
+def render_line(
+    done: int,
+    total: int | None,
+    elapsed: float,
+    name: str = "",
+    *,
+    unit: str = "frames",
+    rate_unit: str = "fps",
+    extra: str = "",
+) -> str:
+    """The tool's one progress line, drawn by tqdm (the runtime's frames, training's steps):
+    name, percentage and bar (when the total is known), count, rate, ETA, then ``extra``."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    tail = f"  {extra}" if extra else ""
+    if total and rate and done < total:
+        minutes, seconds = divmod(round((total - done) / rate), 60)
+        tail = f"  ETA {minutes}:{seconds:02d}{tail}"
+    counted = "{n_fmt}/{total_fmt}" if total else "{n_fmt}"
+    bar = "{percentage:3.0f}% |{bar:24}| " if total else ""
+    layout = f"{{desc}}{bar}{counted} {unit}  {{rate:5.1f}} {rate_unit}"
     return tqdm.format_meter(
-        progress.done,
-        progress.total,
-        progress.elapsed,
-        prefix=f"{progress.name}  " if progress.name else "",
-        rate=progress.fps,
-        bar_format=(_BAR + eta) if progress.total else (_COUNT + eta),
+        done,
+        total,
+        elapsed,
+        prefix=f"{name}  " if name else "",
+        rate=rate,
+        bar_format=layout + tail.replace("{", "{{").replace("}", "}}"),
         ascii=True,
     )

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import cv2
 import torch
-from tqdm import tqdm
 
 from stream_nst.engine import keep_original_colors
 from stream_nst.errors import OutputError
+from stream_nst.progress import render_line
 from train_fast.artworks import Artwork, artwork_for
 from train_fast.errors import UsageError
 from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
@@ -97,28 +97,41 @@ def _weights(args: argparse.Namespace) -> LossWeights:
 
 
 class Progress:
-    """A tqdm bar on a terminal; on a pipe or log file, one plain line every ``log_every`` steps."""
+    """The tool's progress line on a terminal (:func:`stream_nst.progress.render_line`, as
+    the runtime's); on a pipe or log file, one plain line every ``log_every`` steps."""
 
     def __init__(self, total: int, quiet: bool, desc: str, log_every: int = 10):
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
-        self.bar = tqdm(
-            total=total,
-            desc=desc,
-            unit="step",
-            disable=self.quiet or not self.tty,
-            file=sys.stderr,
-            dynamic_ncols=True,
-        )
         self.desc, self.total, self.log_every = desc, total, log_every
         self.start = time.perf_counter()
+        self._first: int | None = None  # the step this run started at (a resumed run)
+        self._drawn_at = 0.0
+        self._shown = False
 
     def update(self, step: int, info: dict[str, str]) -> None:
-        self.bar.update(step - self.bar.n)
-        self.bar.set_postfix(info, refresh=False)
-        if not self.quiet and not self.tty and (step % self.log_every == 0 or step == self.total):
-            fields_ = " ".join(f"{k}={v}" for k, v in info.items())
-            elapsed = time.perf_counter() - self.start
+        if self.quiet:
+            return
+        if self._first is None:
+            self._first = step
+        fields_ = " ".join(f"{k}={v}" for k, v in info.items())
+        elapsed = time.perf_counter() - self.start
+        if self.tty:
+            now = time.perf_counter()
+            if now - self._drawn_at >= 0.1 or step == self.total:
+                line = render_line(
+                    step - self._first,
+                    self.total - self._first,
+                    elapsed,
+                    self.desc,
+                    unit="steps",
+                    rate_unit="steps/s",
+                    extra=f"step {step}/{self.total} {fields_}",
+                )
+                sys.stderr.write(f"\r{line}\x1b[K")
+                sys.stderr.flush()
+                self._drawn_at, self._shown = now, True
+        elif step % self.log_every == 0 or step == self.total:
             print(
                 f"{self.desc}: step {step}/{self.total} {fields_} [{elapsed:.0f} s]",
                 file=sys.stderr,
@@ -126,7 +139,9 @@ class Progress:
             )
 
     def close(self) -> None:
-        self.bar.close()
+        if self._shown:
+            sys.stderr.write("\n")
+            self._shown = False
 
 
 def _parse_style(values: Sequence[str]) -> tuple[list[Path], list[float]]:

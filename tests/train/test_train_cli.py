@@ -97,3 +97,20 @@ def test_gatys_preserve_color_keeps_the_photos_colours(
     kept = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2YCrCb)
     assert kept.shape == photo.shape
     assert np.abs(kept[..., 1:].astype(int) - photo[..., 1:].astype(int)).mean() < 8
+
+
+def test_training_progress_is_the_tools_progress_line(monkeypatch) -> None:
+    import io
+
+    from train_fast.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, expected in ((Terminal(), "steps/s"), (io.StringIO(), "train x: step 10/20")):
+        monkeypatch.setattr("sys.stderr", stream)
+        bar = Progress(20, False, "train x")
+        bar.update(10, {"style": "0.2"})
+        bar.close()
+        assert expected in stream.getvalue() and "style=0.2" in stream.getvalue()
