@@ -27,7 +27,7 @@ from .sinks import ImageFileSink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
 from .sources import Frame, Source
 from .styles import StyleInfo
-from .virtualcam import VirtualCamera, VirtualCameraSettings
+from .virtualcam import VirtualCamera, VirtualCameraSettings, import_pyvirtualcam
 
 KEYS = {
     "n": "next style",
@@ -283,6 +283,8 @@ def run_live(
     defaults.
     """
     settings = settings or LiveSettings()
+    if settings.virtual_camera is not None:
+        import_pyvirtualcam()  # a missing extra fails before any window opens
     smooth, encode = smooth or SmoothSettings(), encode or EncodeSettings()
     session = LiveSession(source, stylizer, styles, settings, smooth, encode, on_event)
     display = ScriptedKeys(keys) if settings.headless else Window(settings.window_title)

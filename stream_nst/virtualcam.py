@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from types import TracebackType
+from types import ModuleType, TracebackType
 
 import numpy as np
 
@@ -49,6 +49,17 @@ class VirtualCameraSettings:
     """The rate announced to apps when the input does not state one."""
 
 
+def import_pyvirtualcam() -> ModuleType:
+    """pyvirtualcam, or :class:`MissingDependencyError` saying which extra installs it."""
+    try:
+        import pyvirtualcam
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the virtual camera needs pyvirtualcam: pip install 'stream-nst[virtualcam]'"
+        ) from exc
+    return pyvirtualcam
+
+
 class VirtualCamera:
     """A virtual camera of a fixed size and frame rate; :meth:`send` one BGR frame at a time."""
 
@@ -56,12 +67,7 @@ class VirtualCamera:
         self, width: int, height: int, fps: float, settings: VirtualCameraSettings
     ) -> None:
         device, backend = settings.device, settings.backend
-        try:
-            import pyvirtualcam
-        except ImportError as exc:
-            raise MissingDependencyError(
-                "the virtual camera needs pyvirtualcam: pip install 'stream-nst[virtualcam]'"
-            ) from exc
+        pyvirtualcam = import_pyvirtualcam()
         if backend is not None and backend not in pyvirtualcam.camera.BACKENDS:
             known = ", ".join(sorted(pyvirtualcam.camera.BACKENDS)) or "none"
             raise OutputError(f"no virtual camera backend {backend!r} (known here: {known})")

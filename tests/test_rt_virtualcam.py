@@ -202,3 +202,16 @@ def test_cli_window_keys_work_while_the_camera_is_fed(
     assert report["frames"] == 4 and report["virtual_camera"] == "/dev/video-test"
     assert len(recording_backend.frames) == 4
     assert any(line.startswith("style ") for line in result.err.splitlines())  # "n" worked
+
+
+def test_a_missing_extra_fails_before_the_window_opens(tiny_model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)
+    opened = []
+    monkeypatch.setattr("stream_nst.live.Window", lambda title: opened.append(title))
+    with pytest.raises(MissingDependencyError):
+        run_live(
+            PacedSource(3),
+            Stylizer(tiny_model),
+            settings=LiveSettings(virtual_camera=VirtualCameraSettings()),
+        )
+    assert opened == []
