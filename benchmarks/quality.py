@@ -412,7 +412,7 @@ def section_text(
 ) -> str:
     """The BENCHMARKS.md ``quality`` section."""
     passed = sum(verdict(rows) == "**pass**" for rows in by_style.values())
-    command = "nice -n 5 python benchmarks/quality.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
     times = ", ".join(f"{k} {v:.0f} s" for k, v in timer.seconds.items())
     counts = {k: sum(f.kind == k for f in frames) for k in ("photo", "480p", "720p")}
     gatys = f"Gatys ({gatys_steps} L-BFGS steps at {SHORT_SIDE} px short side)"

@@ -55,10 +55,10 @@ def render_line(
 ) -> str:
     """The tool's one progress line, drawn by tqdm (the runtime's frames, training's steps):
     name, percentage and bar (when the total is known), count, rate, ETA, then ``extra``."""
-    rate = done / elapsed if elapsed > 0 else 0.0
+    progress = Progress(done, total, elapsed, name)
     tail = f"  {extra}" if extra else ""
-    if total and rate and done < total:
-        minutes, seconds = divmod(round((total - done) / rate), 60)
+    if progress.eta is not None:
+        minutes, seconds = divmod(round(progress.eta), 60)
         tail = f"  ETA {minutes}:{seconds:02d}{tail}"
     counted = "{n_fmt}/{total_fmt}" if total else "{n_fmt}"
     bar = "{percentage:3.0f}% |{bar:24}| " if total else ""
@@ -68,7 +68,7 @@ def render_line(
         total,
         elapsed,
         prefix=f"{name}  " if name else "",
-        rate=rate,
+        rate=progress.fps,
         bar_format=layout + tail.replace("{", "{{").replace("}", "}}"),
         ascii=True,
     )
