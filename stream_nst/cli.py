@@ -9,7 +9,8 @@ code 130, SIGTERM 143 and SIGHUP 129 (the console script, :mod:`stream_nst.entry
 those signals into Ctrl-C's KeyboardInterrupt).
 
 Subcommands are recognised by the first argument (``styles``, ``train``, ``gatys``,
-``measure-flicker``); anything else is the default action, ``--style X [INPUT] [-o OUT]``.
+``measure-flicker``, ``serve``); anything else is the default action, ``--style X [INPUT]
+[-o OUT]``.
 A file literally named like a subcommand is given as ``./styles``.
 """
 
@@ -135,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _training_command(command, args[1:])
         if command == "measure-flicker":
             return _flicker_command(args[1:])
+        if command == "serve":
+            from .serve_cli import main as serve_main
+
+            return serve_main(args[1:], console.say)
         console.json_mode = "--json" in args
         return _stylize_command(args, console)
     except SystemExit as exc:  # --help and --version
@@ -162,6 +167,7 @@ _HINTS = {
     "size": "--size",
     "steps": "--steps, --batch, --warmup-steps",
     "resume": "--resume",
+    "port": "choose another --port",
 }
 """The flags that fix an error, by the setting it names (StreamNSTError.setting)."""
 
@@ -184,13 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
         usage=(
             "%(prog)s [--style NAME|PATH.onnx] [INPUT] [-o OUTPUT] [options]\n"
             "       %(prog)s styles [--json]\n"
+            "       %(prog)s serve [INPUT] [--host H] [--port P]\n"
             "       %(prog)s train|gatys|measure-flicker ..."
         ),
         description="Stylize videos, images and live camera streams with neural style models.",
         epilog=(
             "Other commands: 'stream-nst styles [--json]' lists the installed styles; "
             "'stream-nst train|gatys ...' train styles (needs stream-nst[train]); "
-            "'stream-nst measure-flicker ...'. A file named like a command: ./styles. "
+            "'stream-nst measure-flicker ...'; 'stream-nst serve' the web app with live "
+            "controls, for browsers and OBS (needs stream-nst[serve]). "
+            "A file named like a command: ./styles. "
             f"Extra style folders: ${MODELS_ENV}. Live keys: "
             + ", ".join(f"{key} {what}" for key, what in KEYS.items())
         ),

@@ -7,7 +7,6 @@ frames to a writer thread so encoding does not slow the window either.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import sys
@@ -21,9 +20,9 @@ import numpy as np
 
 from .engine import Stylizer
 from .errors import ModelError, OutputError, UsageError
-from .pipeline import FrameReader, FrameWriter
+from .pipeline import FrameReader
+from .recording import Recorder, SaveFolder, save_snapshot
 from .settings import EncodeSettings, LiveSettings
-from .sinks import ImageFileSink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
 from .sources import Frame, Source
 from .styles import StyleInfo
@@ -96,34 +95,6 @@ class ScriptedKeys:
         return None
 
 
-class _Recorder:
-    """A recording in progress: stylized frames, timestamps from zero, encoded in a thread."""
-
-    def __init__(self, path: Path, first: Frame, source: Source, encode: EncodeSettings) -> None:
-        self.path = path
-        self._sink = VideoFileSink(path, settings=encode, rate=source.info.rate)
-        self._writer = FrameWriter(self._sink.write)
-        self._offset, self._last = first.pts, -1
-
-    def add(self, frame: Frame) -> None:
-        # From zero, and always increasing (a replayed clip may start over).
-        self._last = max(self._last + 1, frame.pts - self._offset)
-        self._writer.put(dataclasses.replace(frame, pts=self._last))
-
-    def stop(self) -> None:
-        try:
-            self._writer.close()
-        except BaseException:
-            self._sink.abort()
-            raise
-        self._sink.finish()
-
-    def abort(self) -> None:
-        with contextlib.suppress(OutputError):
-            self._writer.close()
-        self._sink.abort()
-
-
 class LiveSession:
     """The state the keys change: style, strength, smoothing, recording."""
 
@@ -144,11 +115,11 @@ class LiveSession:
         )
         self.smooth, self.encode = smooth, encode
         self.smoother = make_smoother(smooth)
-        self.recorder: _Recorder | None = None
+        self.recorder: Recorder | None = None
         self.summary = LiveSummary()
         self.message, self._message_until = "", 0.0
         self._on_event = on_event
-        self._saved = 0
+        self._files = SaveFolder(settings.save_dir)
 
     def step(self, frame: Frame) -> np.ndarray:
         """Stylize and smooth one frame; record it if recording."""
@@ -180,7 +151,8 @@ class LiveSession:
             self.stop_recording()
         elif key == "r":
             try:
-                self.recorder = _Recorder(self._new_path("mp4"), frame, self.source, self.encode)
+                path = self._files.new_path("mp4")
+                self.recorder = Recorder(path, self.source.info.rate, self.encode)
             except OutputError as exc:
                 self._say(f"cannot record: {exc}")
             else:
@@ -228,11 +200,8 @@ class LiveSession:
             self._say(f"recording failed: {exc}")
 
     def _save(self, frame: Frame) -> None:
-        path = self._new_path("png")
         try:
-            with ImageFileSink(path) as sink:
-                sink.write(frame)
-                sink.finish()
+            path = save_snapshot(self._files.new_path("png"), frame.image)
         except OutputError as exc:
             self._say(f"cannot save: {exc}")
             return
@@ -251,11 +220,6 @@ class LiveSession:
             return
         self.smoother.reset()
         self._say(f"style {self.stylizer.style.name}")
-
-    def _new_path(self, suffix: str) -> Path:
-        self._saved += 1
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return self.settings.save_dir / f"stream-nst-{stamp}-{self._saved:03d}.{suffix}"
 
     def _say(self, message: str) -> None:
         self.message, self._message_until = message, time.monotonic() + _MESSAGE_SECONDS

@@ -105,3 +105,50 @@ class LiveSettings:
     strength_step: float = 0.1
     """How much ``+`` and ``-`` change the strength."""
     show_fps: bool = True
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """The local web app (``stream-nst serve``) and the limits it puts on pages."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on. Only this machine by default; any other address makes the
+    server require a random token in every URL."""
+    port: int = 8765
+    """TCP port (0: any free port)."""
+    input: str | None = None
+    """A camera index, stream URL, video or image on the server that pages can watch
+    stylized (None: pages stylize their own browser camera only)."""
+    recordings: Path = Path("stream-nst-recordings")
+    """The one folder pages can write to and read from: recordings and snapshots."""
+    allow_upload: bool = False
+    """Let pages add style models (validated, size-limited, kept in a temporary folder)."""
+    max_sessions: int = 4
+    """Pages connected at once; more are refused."""
+    max_frame_bytes: int = 4 * 2**20
+    """Largest message a page may send (a JPEG frame)."""
+    max_frame_pixels: int = 1920 * 1080
+    """Largest picture a page may send."""
+    max_fps: float = 60.0
+    """Frames per second a page may send; more are dropped, and a page sending many times
+    this many messages is disconnected."""
+    max_upload_bytes: int = 32 * 2**20
+    """Largest style model a page may upload."""
+    jpeg_quality: int = 85
+    """Quality of the stylized frames sent to pages (JPEG, 1-100)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"port must be between 0 and 65535, not {self.port}")
+        if self.max_sessions < 1 or self.max_fps <= 0:
+            raise UsageError("at least one session and a positive frame rate are needed")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise UsageError(f"JPEG quality must be between 1 and 100, not {self.jpeg_quality}")
+
+    @property
+    def local_only(self) -> bool:
+        """Whether only this machine can reach the server."""
+        return self.host in LOOPBACK_HOSTS

@@ -15,6 +15,7 @@ from tiny_model import build_tiny_model
 from train_fast.artworks import KNOWN_ARTWORKS
 from train_fast.cli import library_main as main
 from train_fast.library import ARCH, LIBRARY, library_settings, starting_point
+from train_fast.train import TRAIN_WEIGHTS
 
 
 def _model(path: Path, architecture: str, weights: dict, style_size: int = 384) -> Path:
@@ -42,6 +43,18 @@ def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
     _model(tmp_path / "candy.onnx", ARCH, recipe)
     assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"  # continued
     assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
+
+
+def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
+    tmp_path: Path,
+) -> None:
+    refined = LIBRARY["candy"]
+    assert refined.refines == (TRAIN_WEIGHTS,) and refined.weights.style > TRAIN_WEIGHTS.style
+    _model(tmp_path / "candy.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
+    assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"
+    plain = next(name for name, recipe in LIBRARY.items() if not recipe.refines)
+    _model(tmp_path / f"{plain}.onnx", ARCH, asdict(refined.weights))  # not its lineage
+    assert starting_point(plain, tmp_path) is None
 
 
 def test_library_settings_follow_the_recipe(tmp_path: Path) -> None:

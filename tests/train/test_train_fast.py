@@ -19,7 +19,7 @@ from train_fast.cli import gatys_main, train_main  # noqa: E402
 from train_fast.errors import InputError, ModelError, UsageError  # noqa: E402
 from train_fast.gatys import GatysSettings, gatys_optimise  # noqa: E402
 from train_fast.nets import ARCHITECTURES, build_net  # noqa: E402
-from train_fast.train import Trainer  # noqa: E402
+from train_fast.train import LR_FINAL_FRACTION, Trainer, run_lr  # noqa: E402
 from train_fast.vgg import load_vgg_weights  # noqa: E402
 
 _settings = tiny_settings
@@ -236,3 +236,23 @@ def test_warm_up_teaches_a_new_network_to_copy_its_input(
     before = copy_error()
     trainer.warm_up()
     assert copy_error() < 0.5 * before
+
+
+def test_each_run_ramps_the_learning_rate_up_then_settles_it() -> None:
+    peak = 3e-3
+    ramp = [run_lr(peak, step, 50, 0.0) for step in (1, 25, 50, 80)]
+    assert ramp == pytest.approx([peak / 50, peak / 2, peak, peak])  # a fresh Adam eases in
+    decay = [run_lr(peak, 1000, 50, done) for done in (0.0, 0.5, 1.0, 2.0)]
+    assert decay == pytest.approx([peak, peak * (1 + LR_FINAL_FRACTION) / 2] + [peak * 0.1] * 2)
+    assert run_lr(peak, 1, 0, 0.0) == peak  # no ramp asked for
+
+
+def test_the_trainer_follows_the_schedule(
+    tmp_path: Path, photo_dir: Path, style_image: Path, tiny_vgg_pth: Path
+) -> None:
+    trainer = Trainer(_settings(style_image, photo_dir, tmp_path, tiny_vgg_pth, steps=4))
+    rates = []
+    trainer.run(lambda p: rates.append(trainer.opt.param_groups[0]["lr"]))
+    peak, ramp = trainer.s.learning_rate, trainer.s.lr_ramp_steps
+    expected = [run_lr(peak, i + 1, ramp, i / 4) for i in range(4)]
+    assert rates[-4:] == pytest.approx(expected)
