@@ -54,6 +54,14 @@ def _parser():
         f"{_DEFAULTS.max_upload_bytes >> 20} MB, kept until the server stops)",
     )
     parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="CERT.pem",
+        help="serve HTTPS with this certificate (and --tls-key): browsers give a page on "
+        "another machine a camera only over HTTPS",
+    )
+    parser.add_argument("--tls-key", type=Path, metavar="KEY.pem", help="its private key")
+    parser.add_argument(
         "--max-sessions",
         type=int,
         default=_DEFAULTS.max_sessions,
@@ -74,6 +82,8 @@ def main(argv: list[str], say: Callable[[str], None]) -> int:
         recordings=args.recordings,
         allow_upload=args.allow_upload,
         max_sessions=args.max_sessions,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
     try:
         from stream_nst.web.server import serve

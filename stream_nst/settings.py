@@ -139,6 +139,10 @@ class ServeSettings:
     """Largest style model a page may upload."""
     jpeg_quality: int = 85
     """Quality of the stylized frames sent to pages (JPEG, 1-100)."""
+    tls_cert: Path | None = None
+    """A certificate (PEM) to serve HTTPS with, and ``tls_key`` its private key: browsers
+    give a page on another machine a camera only over HTTPS."""
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -147,6 +151,8 @@ class ServeSettings:
             raise UsageError("at least one session and a positive frame rate are needed")
         if not 1 <= self.jpeg_quality <= 100:
             raise UsageError(f"JPEG quality must be between 1 and 100, not {self.jpeg_quality}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise UsageError("HTTPS needs both a certificate and its key")
 
     @property
     def local_only(self) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import urllib.request
 from pathlib import Path
 
@@ -20,43 +19,12 @@ import pytest
 pytest.importorskip("aiohttp")
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
-from web_client import CITY, server_thread  # noqa: E402
+from web_client import CHROMIUM, CITY, launch_chromium, server_thread, write_y4m  # noqa: E402
 
 from stream_nst.engine import Stylizer  # noqa: E402
 from stream_nst.settings import ServeSettings  # noqa: E402
-from stream_nst.sources import open_source  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt install chromium)")
-
-
-def write_y4m(path: Path, source: Path, frames: int = 60, size: tuple[int, int] = (640, 360)):
-    """The first ``frames`` frames of ``source`` at ``size`` as a Y4M clip (Chromium's fake
-    camera loops it)."""
-    width, height = size
-    with path.open("wb") as out, open_source(str(source)) as clip:
-        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for index, frame in enumerate(clip):
-            if index == frames:
-                break
-            image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
-            out.write(b"FRAME\n" + cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes())
-    return path
-
-
-def launch(playwright, clip: Path):
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ],
-    )
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +91,7 @@ def test_the_fake_camera_comes_back_stylized_and_the_controls_work(
     tmp_path: Path, clip: Path
 ) -> None:
     with server_thread(tmp_path) as server, sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, clip)
+        browser = launch_chromium(playwright, clip)
         page = _open_page(browser, server)
         styles = page.eval_on_selector_all("#style option", "os => os.map(o => o.value)")
         assert styles == ["candy", "mosaic"]
@@ -175,7 +143,7 @@ def test_two_tabs_at_once_and_a_closed_tab_frees_its_session(tmp_path: Path, cli
             return json.load(r)["sessions"]
 
     with server_thread(tmp_path) as server, sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, clip)
+        browser = launch_chromium(playwright, clip)
         first, second = _open_page(browser, server), _open_page(browser, server)
         first.select_option("#style", "candy")
         second.select_option("#style", "mosaic")
@@ -198,7 +166,7 @@ def test_two_tabs_at_once_and_a_closed_tab_frees_its_session(tmp_path: Path, cli
 
 def test_the_servers_input_in_the_bare_view_for_obs(tmp_path: Path, clip: Path) -> None:
     with server_thread(tmp_path, input=str(CITY)) as server, sync_api.sync_playwright() as pw:
-        browser = launch(pw, clip)
+        browser = launch_chromium(pw, clip)
         page = browser.new_page()
         page.goto(server.url + "?view=bare&source=server")
         _wait_shown(page, 5)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import av
@@ -393,3 +395,30 @@ def test_pages_can_watch_the_input_on_the_server(tmp_path: Path) -> None:
     with av.open(str(CITY)) as container:
         stream = container.streams.video[0]
         assert shape == (stream.height, stream.width, 3)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_https_with_a_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost".split()
+    subprocess.run(
+        [*make, "-keyout", key, "-out", cert],
+        check=True,
+        capture_output=True,
+    )
+
+    async def scenario():
+        async with serving(tmp_path, tls_cert=cert, tls_key=key) as server:
+            async with aiohttp.ClientSession() as session:
+                base = f"https://127.0.0.1:{server.port}"
+                async with session.get(base + "/api/styles", ssl=False) as r:
+                    status = r.status
+                ws = await session.ws_connect(base + "/ws", ssl=False)
+                state = await next_json(ws, "state")
+                await ws.close()
+            return server.url, status, state
+
+    url, status, state = run(scenario())
+    assert url.startswith("https://") and status == 200 and state["style"]
+    with pytest.raises(InputError, match="cannot use the certificate"):
+        run(serving(tmp_path, tls_cert=key, tls_key=key).__aenter__())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import struct
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -14,11 +15,44 @@ import cv2
 import numpy as np
 
 from stream_nst.settings import ServeSettings
+from stream_nst.sources import open_source
 from stream_nst.styles import installed_styles
 from stream_nst.web.server import WebServer
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = REPO / "samples" / "city.mp4"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+"""Debian's Chromium (``apt install chromium``), if installed."""
+
+
+def write_y4m(path: Path, source: Path, frames: int = 60, size: tuple[int, int] = (640, 360)):
+    """The first ``frames`` frames of ``source`` at ``size`` as a Y4M clip: Chromium's fake
+    camera plays (and loops) it through its real capture pipeline."""
+    width, height = size
+    with path.open("wb") as out, open_source(str(source)) as clip:
+        out.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for index, frame in enumerate(clip):
+            if index == frames:
+                break
+            image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+            out.write(b"FRAME\n" + cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+def launch_chromium(playwright, camera_clip: Path):
+    """Headless Chromium whose camera plays ``camera_clip`` (a Y4M file), permission granted."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera_clip}",
+        ],
+    )
 
 
 def shipped_styles(*names: str):

@@ -26,6 +26,7 @@ import json
 import re
 import secrets
 import shutil
+import ssl
 import tempfile
 import time
 from collections.abc import Callable
@@ -127,15 +128,17 @@ class WebServer:
         host = self.settings.host
         host = f"[{host}]" if ":" in host else host
         query = f"?token={self.token}" if self.token else ""
-        return f"http://{host}:{self.port}/{query}"
+        scheme = "https" if self.settings.tls_cert else "http"
+        return f"{scheme}://{host}:{self.port}/{query}"
 
     async def start(self) -> str:
         """Open the server's input (if any) and listen; returns :attr:`url`."""
         if self.settings.input is not None:
             self.input = await asyncio.to_thread(ServerInput, self.settings.input)
+        tls = _tls_context(self.settings)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, ssl_context=tls)
         try:
             await site.start()
         except OSError as exc:
@@ -449,6 +452,21 @@ class _Tab:
             return
         server_ms = (time.perf_counter() - started) * 1000
         await self._send_bytes(frame_message(frame_id, client_ms, server_ms, jpeg))
+
+
+def _tls_context(settings: ServeSettings) -> ssl.SSLContext | None:
+    """The HTTPS context of the certificate and key, if given."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(
+            f"cannot use the certificate {settings.tls_cert} with key {settings.tls_key}: "
+            f"{first_line(exc)}"
+        ) from exc
+    return context
 
 
 def _hostname(host: str) -> str:

@@ -15,7 +15,7 @@ const JPEG_QUALITY = 0.85;
 const MAX_WIDTH = 1280;     // frames wider than this are scaled down before sending
 
 // What tests and benchmarks read: counts, recent latencies, the last frame pair.
-const stats = { sent: 0, shown: 0, dropped: 0, fps: 0, latencies: [], errors: [] };
+const stats = { sent: 0, shown: 0, dropped: 0, fps: 0, latencies: [], serverMs: [], errors: [] };
 const kept = new Map();     // id -> the JPEG sent, for the last few ids
 const page = { stats, state: null, ready: false, lastPair: null, send: null };
 window.streamNst = page;
@@ -82,6 +82,8 @@ async function onFrame(buffer) {
   const view = new DataView(buffer);
   const id = view.getUint32(1, true);
   const clientMs = view.getFloat64(5, true);
+  stats.serverMs.push(view.getFloat32(13, true));
+  if (stats.serverMs.length > 600) stats.serverMs.shift();
   const jpeg = new Blob([buffer.slice(17)], { type: "image/jpeg" });
   inFlight = Math.max(0, inFlight - 1);
   pump();
@@ -153,6 +155,9 @@ function connect() {
 
 // -- this browser's camera --------------------------------------------------------------
 async function startCamera() {
+  if (!navigator.mediaDevices) {
+    throw new Error("browsers give a page a camera only on localhost or over HTTPS");
+  }
   camera = await navigator.mediaDevices.getUserMedia({
     video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false,
   });
