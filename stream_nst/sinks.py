@@ -135,6 +135,7 @@ class VideoFileSink(AbortingSink):
         rate: Fraction | None = None,
         audio_from: Path | str | None = None,
         overwrite: bool = False,
+        container_options: dict[str, str] | None = None,
     ) -> None:
         check_output(path, overwrite)
         self.path = path
@@ -151,7 +152,8 @@ class VideoFileSink(AbortingSink):
         self._end = 0.0
         self._temp = reserve_temp(path)
         try:
-            self._container = av.open(str(self._temp), "w")  # writes nothing before a frame
+            # Writes nothing before a frame.
+            self._container = av.open(str(self._temp), "w", options=container_options or {})
         except ValueError as exc:
             self.abort()
             raise OutputError(f"unknown video format {path.suffix!r}: {path}") from exc

@@ -241,6 +241,21 @@ class VideoFileSource(ClosingSource):
         for index, (pts, frame) in enumerate(itertools.chain(timed, order.flush())):
             yield Frame(_upright_bgr(frame), pts, self.info.time_base, index)
 
+    def window(self, first: int, end: int | None) -> Iterator[Frame]:
+        """The frames with ``first <= pts < end`` (None: to the end), decoded from the last
+        keyframe at or before ``first``, in presentation order. For files whose timestamps
+        are presentation times (see :mod:`stream_nst.chunks`, which plans such windows);
+        ``index`` counts from 0 at the window's first frame."""
+        self._container.seek(first, stream=self._stream, backward=True, any_frame=False)
+        index = 0
+        for frame in self._decode():
+            if frame.pts is None or frame.pts < first:
+                continue
+            if end is not None and frame.pts >= end:
+                return  # decoded frames come in presentation order: the window is done
+            yield Frame(_upright_bgr(frame), frame.pts, self.info.time_base, index)
+            index += 1
+
     def close(self) -> None:
         self._container.close()
 
