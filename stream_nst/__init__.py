@@ -24,6 +24,7 @@ _EXPORTS = {
     "Stylizer": "engine",
     "stylize_folder": "convert",
     "stylize_image": "convert",
+    "stylize_many": "convert",
     "stylize_video": "convert",
 }
 __all__ = sorted(_EXPORTS)

@@ -31,7 +31,14 @@ from typing import TextIO, TypeVar
 import cv2
 import onnxruntime as ort
 
-from .convert import RunSummary, stylize_folder, stylize_image, stylize_video
+from .convert import (
+    FolderSummary,
+    RunSummary,
+    stylize_folder,
+    stylize_image,
+    stylize_many,
+    stylize_video,
+)
 from .engine import Stylizer
 from .errors import (
     MissingDependencyError,
@@ -42,6 +49,7 @@ from .errors import (
     is_out_of_memory,
 )
 from .live import KEYS, run_live
+from .outputs import plan_outputs
 from .progress import Progress, render_bar
 from .settings import (
     DEFAULT_STYLE,
@@ -168,6 +176,7 @@ _HINTS = {
     "steps": "--steps, --batch, --warmup-steps",
     "resume": "--resume",
     "port": "choose another --port",
+    "output": "-o FOLDER",
 }
 """The flags that fix an error, by the setting it names (StreamNSTError.setting)."""
 
@@ -207,9 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add(
         "input",
-        nargs="?",
+        nargs="*",
         metavar="INPUT",
-        help="video, image, folder, camera index (0) or stream URL; default: camera 0, live",
+        help="video, image, folder, camera index (0) or stream URL; several files go into "
+        "the folder -o names; default: camera 0, live",
     )
     add(
         "-o",
@@ -288,6 +298,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --virtual-camera: no live window (stop with Ctrl-C)",
     )
+    add(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="auto|ADDRESS",
+        help="convert files on a Ray cluster (needs stream-nst[cluster]): one task per file, "
+        "long videos in chunks; inputs and outputs on storage every node reaches. Alone: "
+        "the cluster running on this machine, or a new local one; auto: the one Ray finds "
+        "(RAY_ADDRESS); or HOST:PORT",
+    )
     add("--codec", default=encode.codec, help=f"video codec (default: {encode.codec})")
     add(
         "--crf",
@@ -339,7 +359,12 @@ def _stylize_command(args: list[str], console: _Console) -> int:
     )
     stylizer.load()  # a bad model fails before any I/O
     run = _Run(opts, stylizer, console)
-    spec, output = opts.input or "0", Path(opts.output) if opts.output else None
+    output = Path(opts.output) if opts.output else None
+    if opts.ray is not None:
+        return run.cluster(opts.input, output)
+    if len(opts.input) > 1:
+        return run.batch(opts.input, output)
+    spec = opts.input[0] if opts.input else "0"
     kind = input_kind(spec)
     live = kind in ("camera", "stream") and output is None
     if (opts.virtual_camera or opts.virtual_camera_device) and not live:
@@ -379,16 +404,54 @@ class _Run:
         return self._report([summary])
 
     def folder(self, folder: Path) -> int:
-        def failed(src: Path, error: Exception) -> None:
-            self.console.error(_failure(str(src), error))
-
         result = stylize_folder(
             folder,
             self.opts.output,
             **self._settings(),
             on_progress=self.console.progress,
-            on_failure=failed,
+            on_failure=self._failed,
         )
+        return self._report_batch(result)
+
+    def batch(self, inputs: list[str], output: Path | None) -> int:
+        """Several files, one after another, into the folder ``output``."""
+        plan = plan_outputs(inputs, output, self.style, self.opts.overwrite)
+        result = stylize_many(
+            plan, **self._settings(), on_progress=self.console.progress, on_failure=self._failed
+        )
+        return self._report_batch(result)
+
+    def cluster(self, inputs: list[str], output: Path | None) -> int:
+        """Files (a folder, several, or one long video) on a Ray cluster."""
+        try:
+            from .cluster import ClusterSettings, convert_on_cluster
+        except ImportError as exc:
+            if not (exc.name or "").startswith("ray"):
+                raise
+            raise MissingDependencyError(
+                '--ray needs Ray: pip install "stream-nst[cluster]"'
+            ) from exc
+        if not inputs:
+            raise UsageError("--ray converts files: give INPUT (a file, several, or a folder)")
+        plan = plan_outputs(inputs, output, self.style, self.opts.overwrite)
+        settings = ClusterSettings(address=self.opts.ray or None)
+        result = convert_on_cluster(
+            plan,
+            self.stylizer,
+            smooth=self.smooth,
+            encode=self.encode,
+            overwrite=self.opts.overwrite,
+            settings=settings,
+            on_progress=self.console.progress,
+        )
+        for src, error in result.failures.items():
+            self._failed(Path(src), error)
+        return self._report_batch(result)
+
+    def _failed(self, src: Path, error: Exception) -> None:
+        self.console.error(_failure(str(src), error))
+
+    def _report_batch(self, result: FolderSummary) -> int:
         failures = {src: _failure(src, error) for src, error in result.failures.items()}
         return max(self._report(result.done, failures), EXIT_BAD_INPUT if failures else EXIT_OK)
 

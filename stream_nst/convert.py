@@ -1,5 +1,5 @@
-"""Stylize whole inputs into output files: ``stylize_video``, ``stylize_image`` and
-``stylize_folder``, one implementation.
+"""Stylize whole inputs into output files: ``stylize_video``, ``stylize_image``,
+``stylize_folder`` and ``stylize_many``, one implementation.
 
 These join the stages: open the source, check and reserve the output, run the pipeline,
 then publish the output (complete, or partial after Ctrl-C or a signal) or remove it
@@ -20,13 +20,13 @@ import numpy as np
 
 from .engine import Stylizer
 from .errors import InputError, OutputError, Stopped, StreamNSTError, is_out_of_memory
-from .outputs import default_output, plan_folder, same_file
+from .outputs import default_output, plan_outputs, same_file
 from .pipeline import run_pipeline
 from .progress import Progress, ProgressCallback
 from .settings import DEFAULT_STYLE, CaptureSettings, EncodeSettings
 from .sinks import ImageFileSink, Sink, VideoFileSink
 from .smooth import SmoothSettings, make_smoother
-from .sources import Frame, Source, folder_inputs, open_source
+from .sources import Frame, Source, open_source
 from .styles import StyleInfo
 
 
@@ -128,13 +128,35 @@ def stylize_folder(
     goes on; Ctrl-C or a signal stops it (:class:`~stream_nst.errors.Stopped`).
     """
     stylizer = _as_stylizer(style)
-    folder = Path(src_dir)
-    inputs = folder_inputs(folder)
-    if not inputs:
-        raise InputError(f"no images or videos in folder {folder}")
-    out_dir = Path(dst_dir) if dst_dir else folder.with_name(f"{folder.name}-{stylizer.style.name}")
-    summary = FolderSummary(out_dir)
-    for src, dst in plan_folder(inputs, out_dir, overwrite).items():
+    plan = plan_outputs(
+        [Path(src_dir)], Path(dst_dir) if dst_dir else None, stylizer.style.name, overwrite
+    )
+    return stylize_many(
+        plan,
+        style=stylizer,
+        smooth=smooth,
+        encode=encode,
+        overwrite=overwrite,
+        on_progress=on_progress,
+        on_failure=on_failure,
+    )
+
+
+def stylize_many(
+    plan: dict[Path, Path],
+    *,
+    style: str | Path | StyleInfo | Stylizer = DEFAULT_STYLE,
+    smooth: SmoothSettings | None = None,
+    encode: EncodeSettings | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+    on_failure: Callable[[Path, Exception], None] | None = None,
+) -> FolderSummary:
+    """Stylize each ``input -> output`` of ``plan`` (see :func:`~stream_nst.outputs.
+    plan_outputs`), one after another, as :func:`stylize_folder` does."""
+    stylizer = _as_stylizer(style)
+    summary = FolderSummary(next(iter(plan.values())).parent if plan else Path("."))
+    for src, dst in plan.items():
         try:
             done = _stylize(
                 src,

@@ -12,8 +12,8 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import OutputError
-from .sources import IMAGE_SUFFIXES
+from .errors import InputError, OutputError, UsageError
+from .sources import IMAGE_SUFFIXES, folder_inputs, input_kind
 
 
 def default_output(path: Path, kind: str, style: str) -> Path:
@@ -24,6 +24,41 @@ def default_output(path: Path, kind: str, style: str) -> Path:
 
 def folder_output_name(path: Path) -> str:
     return path.name if path.suffix.lower() in IMAGE_SUFFIXES else f"{path.stem}.mp4"
+
+
+def plan_outputs(
+    inputs: list[str | Path], output: Path | None, style: str, overwrite: bool
+) -> dict[Path, Path]:
+    """Where each file of a batch goes: one file to ``output`` (default beside it), a
+    folder's files or several files into the folder ``output`` (a folder's default:
+    ``FOLDER-STYLE`` beside it). Cameras and streams are refused: they are not batches."""
+    kinds = {str(spec): input_kind(spec) for spec in inputs}
+    live = [spec for spec, kind in kinds.items() if kind in ("camera", "stream")]
+    if live:
+        raise UsageError(f"{live[0]} is a camera or stream: only files can be batched")
+    if len(inputs) == 1 and kinds[str(inputs[0])] != "folder":
+        src = Path(inputs[0])
+        if not src.is_file():
+            raise InputError(f"no such file: {src}")
+        kind = "image" if src.suffix.lower() in IMAGE_SUFFIXES else "video"
+        dst = output or default_output(src, kind, style)
+        check_output(dst, overwrite)
+        return {src: dst}
+    if len(inputs) == 1:
+        folder = Path(inputs[0])
+        files = folder_inputs(folder)
+        if not files:
+            raise InputError(f"no images or videos in folder {folder}")
+        return plan_folder(files, output or folder.with_name(f"{folder.name}-{style}"), overwrite)
+    if output is None:
+        raise UsageError("several inputs need an output folder", setting="output")
+    folders = [spec for spec, kind in kinds.items() if kind == "folder"]
+    if folders:
+        raise UsageError(f"{folders[0]} is a folder: give it alone, or give its files")
+    missing = [Path(spec) for spec in inputs if not Path(spec).is_file()]
+    if missing:
+        raise InputError(f"no such file: {missing[0]}")
+    return plan_folder([Path(spec) for spec in inputs], output, overwrite)
 
 
 def plan_folder(inputs: list[Path], out_dir: Path, overwrite: bool) -> dict[Path, Path]:
