@@ -19,6 +19,7 @@ BENCHMARKS.md and a screenshot of the page, ``samples/serve.png``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -31,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from web_client import CHROMIUM, launch_chromium, server_thread, write_y4m  # noqa: E402
 
+from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
 from stream_nst.live import run_live  # noqa: E402
 from stream_nst.settings import LiveSettings  # noqa: E402
@@ -108,7 +109,7 @@ def measure_window(clip: Path, size: tuple[int, int], seconds: float) -> dict:
     with open_source(str(clip)) as source:
         frames = [
             cv2.resize(f.image, size, interpolation=cv2.INTER_AREA)
-            for _, f in zip(range(150), source)
+            for f in itertools.islice(source, 150)
         ]
     camera = _CameraLike(frames, seconds + 3)
     stylizer = _TimedStylizer("mosaic")
