@@ -118,6 +118,13 @@ def test_the_fake_camera_comes_back_stylized_and_the_controls_work(
         sent, received, _ = _last_pair(page)
         assert _difference(received, sent) < 4  # strength 0: the camera's own picture
 
+        page.select_option("#max-fps", "5")  # the page's frame-rate cap
+        page.wait_for_timeout(500)
+        before = page.evaluate("window.streamNst.stats.shown")
+        page.wait_for_timeout(3000)
+        assert page.evaluate("window.streamNst.stats.shown") - before <= 3 * 5 + 2
+        page.select_option("#max-fps", "0")
+
         page.click("#snapshot")
         page.click("#record")
         page.wait_for_function("() => window.streamNst.state.recording !== null", timeout=10_000)

@@ -31,6 +31,8 @@ let nextId = 1;
 let inFlight = 0;
 let freshFrames = 0;
 let shownTimes = [];
+let maxFps = 0;             // 0: no cap on the frames sent
+let lastSent = 0;
 
 if (params.get("view") === "bare") document.body.classList.add("bare");
 
@@ -183,7 +185,9 @@ function stopCamera() {
 
 function pump() {
   while (camera && freshFrames > 0 && inFlight < IN_FLIGHT && ws.readyState === WebSocket.OPEN) {
+    if (maxFps && performance.now() - lastSent < 1000 / maxFps) return;  // the next tick asks again
     freshFrames = 0;
+    lastSent = performance.now();
     sendFrame();
   }
 }
@@ -220,6 +224,7 @@ $("strength").oninput = () => {
   send({ type: "set", strength: Number($("strength").value) });
 };
 $("smooth").onchange = () => send({ type: "set", smooth: $("smooth").checked });
+$("max-fps").onchange = () => { maxFps = Number($("max-fps").value); };
 $("snapshot").onclick = () => send({ type: "snapshot" });
 $("record").onclick = () => send({ type: "record", on: !(page.state && page.state.recording) });
 $("upload").onsubmit = async (event) => {
