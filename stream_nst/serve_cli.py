@@ -22,7 +22,8 @@ def _parser():
         description="A local web app: the live stylized stream with its controls (style, "
         "strength, smoothing, snapshot, recording), from the browser's own camera or from "
         "INPUT on this machine. Open the printed address in a browser, or add it to OBS "
-        "as a Browser Source (add &view=bare for the picture alone).",
+        "as a Browser Source (with view=bare in the address, ?view=bare or &view=bare after a "
+        "token, for the picture alone).",
     )
     parser.add_argument(
         "input",
@@ -101,6 +102,8 @@ def main(argv: list[str], say: Callable[[str], None]) -> int:
         if server.input is not None:
             say(f"input on this machine: {server.input.name}")
         say(f"serving {len(server.styles)} styles at {server.url}  (Ctrl-C stops)")
+        bare = server.url + ("&" if "?" in server.url else "?") + "view=bare"
+        say(f"for an OBS Browser Source: {bare}{'&source=server' if server.input else ''}")
         sys.stderr.flush()
 
     try:
