@@ -32,7 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from web_client import CHROMIUM, launch_chromium, server_thread, write_y4m  # noqa: E402
+from web_client import (  # noqa: E402
+    CHROMIUM,
+    launch_chromium,
+    server_thread,
+    shipped_styles,
+    write_y4m,
+)
 
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
@@ -48,7 +54,7 @@ def measure_page(clip: Path, size: tuple[int, int], seconds: float, work: Path, 
     from playwright.sync_api import sync_playwright
 
     camera = write_y4m(work / f"camera_{size[0]}.y4m", clip, frames=150, size=size)
-    with server_thread(work) as server, sync_playwright() as playwright:
+    with server_thread(work, styles=shipped_styles()) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright, camera)
         page = browser.new_page(viewport={"width": 1180, "height": 560})
         page.goto(server.url + "?camera=on")
