@@ -30,28 +30,35 @@ def test_every_library_style_has_a_known_artwork() -> None:
 
 
 def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
-    recipe = asdict(LIBRARY["candy"].weights)
-    assert starting_point("candy", tmp_path) is None  # nothing shipped: a new network
+    recipe = asdict(LIBRARY["udnie"].weights)
+    assert LIBRARY["mosaic"].weights == LIBRARY["udnie"].weights
+    assert starting_point("udnie", tmp_path) is None  # nothing shipped: a new network
     _model(tmp_path / "mosaic.onnx", ARCH, recipe)
-    assert starting_point("candy", tmp_path) is None  # never fine-tuned from another style
-    _model(tmp_path / "candy.onnx", "rtnet", recipe)  # an older architecture starts anew
-    assert starting_point("candy", tmp_path) is None
-    _model(tmp_path / "candy.onnx", ARCH, recipe | {"content": 0.5})  # an older objective
-    assert starting_point("candy", tmp_path) is None
-    _model(tmp_path / "candy.onnx", ARCH, recipe, style_size=512)  # another stroke scale
-    assert starting_point("candy", tmp_path) is None
-    _model(tmp_path / "candy.onnx", ARCH, recipe)
-    assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"  # continued
+    assert starting_point("udnie", tmp_path) is None  # never fine-tuned from another style
+    _model(tmp_path / "udnie.onnx", "rtnet", recipe)  # an older architecture starts anew
+    assert starting_point("udnie", tmp_path) is None
+    _model(tmp_path / "udnie.onnx", ARCH, recipe | {"content": 0.5})  # an older objective
+    assert starting_point("udnie", tmp_path) is None
+    _model(tmp_path / "udnie.onnx", ARCH, recipe, style_size=512)  # another stroke scale
+    assert starting_point("udnie", tmp_path) is None
+    _model(tmp_path / "udnie.onnx", ARCH, recipe)
+    assert starting_point("udnie", tmp_path) == tmp_path / "udnie.onnx"  # continued
     assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
 
 
 def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
     tmp_path: Path,
 ) -> None:
-    refined = LIBRARY["candy"]
+    refined = LIBRARY["udnie"]
     assert refined.refines == (TRAIN_WEIGHTS,) and refined.weights.style > TRAIN_WEIGHTS.style
-    _model(tmp_path / "candy.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
-    assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"
+    _model(tmp_path / "udnie.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
+    assert starting_point("udnie", tmp_path) == tmp_path / "udnie.onnx"
+    # A refinement of a refinement continues both earlier lineages.
+    twice = LIBRARY["candy"]
+    assert len(twice.refines) == 2 and twice.refines[0] == TRAIN_WEIGHTS
+    for earlier in twice.refines:
+        _model(tmp_path / "candy.onnx", ARCH, asdict(earlier))
+        assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"
     plain = next(name for name, recipe in LIBRARY.items() if not recipe.refines)
     _model(tmp_path / f"{plain}.onnx", ARCH, asdict(refined.weights))  # not its lineage
     assert starting_point(plain, tmp_path) is None
