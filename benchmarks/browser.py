@@ -142,8 +142,12 @@ def measure_window(clip: Path, size: tuple[int, int], seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", type=Path, default=ROOT / "samples" / "city.mp4")
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--clip", type=Path, default=ROOT / "samples" / "city.mp4", help="what the camera plays"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="measuring window per path and size"
+    )
     args = parser.parse_args()
     if CHROMIUM is None:
         sys.exit("needs Chromium: apt install chromium")

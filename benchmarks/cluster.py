@@ -44,8 +44,10 @@ from stream_nst.sources import VideoFileSource  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clip", type=Path, default=ROOT / "samples" / "city.mp4")
-    parser.add_argument("--style", default="mosaic")
+    parser.add_argument(
+        "--clip", type=Path, default=ROOT / "samples" / "city.mp4", help="the video to convert"
+    )
+    parser.add_argument("--style", default="mosaic", help="a shipped style's name")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     settings = ClusterSettings()

@@ -41,6 +41,9 @@ class Recipe:
     refines: tuple[LossWeights, ...] = ()
     """Earlier loss weights whose networks this recipe continues (fine-tuned under
     ``weights``) rather than starting anew."""
+    stability: float = TrainSettings.stability_weight
+    """Weight of the stability term (the output steady between video frames); a network
+    continues whatever its earlier stability weight was."""
 
     def continues(self, weights: dict) -> bool:
         """Whether a network trained with ``weights`` (as in a model's metadata) continues."""
@@ -66,11 +69,11 @@ LIBRARY: dict[str, Recipe] = {
     "candy": _refined(_STYLE_20, style=30.0),
     "udnie": _refined(style=20.0),
     "starry_night": _refined(style=15.0),
-    "great_wave": Recipe(),
-    "the_scream": Recipe(),
+    "great_wave": Recipe(stability=100.0),
+    "the_scream": Recipe(stability=100.0),
     "composition_vii": Recipe(),
     "feathers": _refined(style=20.0),
-    "monet_houses_of_parliament": _refined(content=6.0),
+    "monet_houses_of_parliament": replace(_refined(content=6.0), stability=100.0),
 }
 """Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a
 higher Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet,
@@ -126,6 +129,7 @@ def library_settings(
         steps=steps,
         style_size=recipe.style_size,
         weights=recipe.weights,
+        stability_weight=recipe.stability,
         minutes=minutes,
         work_dir=work_dir,
         vgg=vgg,

@@ -79,6 +79,7 @@ def test_library_settings_follow_the_recipe(tmp_path: Path) -> None:
     assert settings.style_image == tmp_path / "styles" / "udnie.jpg"
     assert settings.arch == ARCH and settings.minutes == 5 and settings.init is None
     assert settings.weights == recipe.weights
+    assert settings.stability_weight == recipe.stability
     assert settings.artwork.artist == KNOWN_ARTWORKS["udnie"].artist
 
 
