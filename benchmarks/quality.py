@@ -19,7 +19,8 @@ row to ``--json``, and a picture per style (photo | ours | peer | Gatys, on a 72
 480p frame) to ``samples/compare_<style>.jpg``; the Gatys results (L-BFGS,
 ``--gatys-steps``) are cached too, and ``--no-gatys`` leaves them out. The README's block
 between ``<!-- quality-readme:start -->`` and ``<!-- quality-readme:end -->`` gets the
-verdicts, the table and the pictures; ``--no-write`` prints only.
+verdicts, the table and the pictures; ``--no-write`` prints only (its pictures go to the
+cache, to look at a candidate model without touching the repo).
 
 Scores are cached as well (keyed by the output's pixels, the frame, the painting and this
 metric code), so a rerun measures only outputs that changed. Cost: one VGG-19 pass (to
@@ -357,6 +358,7 @@ def write_jpeg(path: Path, image: np.ndarray, max_bytes: int = MAX_JPEG_BYTES) -
     for quality in range(90, 45, -5):
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok and (len(data) <= max_bytes or quality == 50):
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data.tobytes())
             return len(data)
     raise OSError(f"cannot encode {path}")
@@ -556,9 +558,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gatys-steps", type=int, default=100)
     p.add_argument("--no-gatys", action="store_true", help="pictures without the Gatys column")
     p.add_argument("--json", type=Path, help="write every (style, frame) row here")
-    p.add_argument("--samples-dir", type=Path, default=REPO / "samples")
-    p.add_argument("--no-write", action="store_true", help="print only: no BENCHMARKS/README")
+    p.add_argument(
+        "--samples-dir",
+        type=Path,
+        help="where the pictures go (default: samples/, or the cache with --no-write)",
+    )
+    p.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print only: BENCHMARKS.md, README and samples/ stay as they are",
+    )
     args = p.parse_args(argv)
+    if args.samples_dir is None:
+        args.samples_dir = args.cache_dir / "samples" if args.no_write else REPO / "samples"
     args.models = args.models or sorted((REPO / "models").glob("*.onnx"))
     args.styles_dir = args.styles_dir or args.shared / "styles"
     if args.no_gatys:
