@@ -55,10 +55,16 @@ COMMON: dict[str, object] = {"arch": ARCH, "export_minutes": 4.0}
 every few minutes, so a run cut short keeps its latest model."""
 
 
-def _refined(*earlier: LossWeights, **weights: float) -> Recipe:
+def _refined(
+    *earlier: LossWeights, stability: float = TrainSettings.stability_weight, **weights: float
+) -> Recipe:
     """The shared weights with some changed, continuing the networks trained on the shared
     weights or on any of the ``earlier`` refinements."""
-    return Recipe(weights=replace(TRAIN_WEIGHTS, **weights), refines=(TRAIN_WEIGHTS, *earlier))
+    return Recipe(
+        weights=replace(TRAIN_WEIGHTS, **weights),
+        refines=(TRAIN_WEIGHTS, *earlier),
+        stability=stability,
+    )
 
 
 _STYLE_20 = replace(TRAIN_WEIGHTS, style=20.0)
@@ -66,14 +72,14 @@ _STYLE_20 = replace(TRAIN_WEIGHTS, style=20.0)
 
 LIBRARY: dict[str, Recipe] = {
     "mosaic": _refined(style=20.0),
-    "candy": _refined(_STYLE_20, style=30.0),
+    "candy": _refined(_STYLE_20, style=30.0, stability=200.0),
     "udnie": _refined(style=20.0),
     "starry_night": _refined(style=15.0),
     "great_wave": Recipe(stability=100.0),
     "the_scream": Recipe(stability=100.0),
     "composition_vii": Recipe(),
     "feathers": _refined(style=20.0),
-    "monet_houses_of_parliament": replace(_refined(content=6.0), stability=100.0),
+    "monet_houses_of_parliament": _refined(content=6.0, stability=100.0),
 }
 """Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a
 higher Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet,
