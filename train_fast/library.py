@@ -85,7 +85,11 @@ LIBRARY: dict[str, Recipe] = {
 higher Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet,
 whose content changed more than the peer's while its texture had room to spare, weighs
 content more. Candy, still behind the peer on the Gram ratio after 25 minutes at style 20
-(mostly at relu2_1: its fine texture), continues at 30."""
+(mostly at relu2_1: its fine texture), continues at 30. Styles whose networks flickered
+more than the rtnet models (``benchmarks/network_flicker.py``) weigh stability more:
+the_scream at 100 went from 1.27x to 1.03x the reference's warping error with a better
+Gram ratio; great_wave and monet continue at 100, and candy, whose style-30 network
+flickers 2.2x the reference's, at 200."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
