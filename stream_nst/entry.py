@@ -16,13 +16,14 @@ import sys
 
 from .errors import Stopped
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals that stop a command as Ctrl-C does."""
 _received: list[int] = []
 
 
 def run() -> int:
     """Run ``stream-nst`` with ``sys.argv``; return its exit code."""
-    for signum in _SIGNALS:
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _stop)
     _drop_native_stderr()
     try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from stream_nst.entry import STOP_SIGNALS
 from stream_nst.errors import MissingDependencyError
 from stream_nst.settings import ServeSettings
 
@@ -106,8 +108,9 @@ def main(argv: list[str], say: Callable[[str], None]) -> int:
         say(f"for an OBS Browser Source: {bare}{'&source=server' if server.input else ''}")
         sys.stderr.flush()
 
-    try:
-        asyncio.run(serve(settings, ready))
-    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM, SIGHUP) is how a server is stopped
-        say("stopped; recordings in progress were finished")
+    # The event loop takes the stop signals over (an orderly stop); one that comes before,
+    # or where the loop cannot (Windows), arrives as KeyboardInterrupt.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, ready, stop_signals=STOP_SIGNALS))
+    say("stopped; recordings in progress were finished")
     return 0

@@ -152,8 +152,13 @@ class WebServer:
 
     async def stop(self) -> None:
         """Close every tab (finishing their recordings), the input and the upload folder."""
-        for tab in list(self.tabs):
+        tabs = list(self.tabs)
+        for tab in tabs:
             await tab.ws.close()
+        # Each tab's handler then closes its session (and recording) in its worker thread:
+        # wait for that before the runner cancels the handlers.
+        if tabs:
+            await asyncio.wait([asyncio.create_task(t.finished.wait()) for t in tabs], timeout=30)
         if self._runner is not None:
             await self._runner.cleanup()
         if self.input is not None:
@@ -265,6 +270,7 @@ class WebServer:
             await tab.run(request.query.get("style") or next(iter(self.styles)))
         finally:
             self.tabs.discard(tab)
+            tab.finished.set()
         return ws
 
 
@@ -283,6 +289,7 @@ class _Tab:
         self._frames = RateLimit(limits.max_fps, max(1.0, limits.max_fps / 4))
         self._messages = RateLimit(4 * limits.max_fps, 2 * limits.max_fps)
         self.dropped = 0
+        self.finished = asyncio.Event()  # set once its handler ended, its session closed
 
     async def run(self, style: str) -> None:
         server = self.server
@@ -482,14 +489,35 @@ def _static_text(name: str) -> str:
 async def serve(
     settings: ServeSettings,
     on_ready: Callable[[WebServer], None],
+    stop_signals: tuple[int, ...] = (),
     **options: object,
-) -> None:
-    """Serve until cancelled (or interrupted); ``on_ready`` is told the server once it
-    listens. ``options`` go to :class:`WebServer`."""
+) -> int | None:
+    """Serve until cancelled, or until one of ``stop_signals`` arrives (handled by the event
+    loop, so the server stops in order: every tab's recording is finished); return that
+    signal's number, or None. ``on_ready`` is told the server once it listens. ``options``
+    go to :class:`WebServer`."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
+    installed = []
+    for signum in stop_signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
     server = WebServer(settings, **options)  # type: ignore[arg-type]
-    await server.start()
     try:
-        on_ready(server)
-        await asyncio.Event().wait()
+        await server.start()
+        try:
+            on_ready(server)
+            await stop.wait()
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+    return received[0] if received else None
