@@ -68,15 +68,16 @@ def _refined(
 
 
 _STYLE_20 = replace(TRAIN_WEIGHTS, style=20.0)
+_STYLE_30 = replace(TRAIN_WEIGHTS, style=30.0)
 
 
 LIBRARY: dict[str, Recipe] = {
-    "mosaic": _refined(style=20.0),
-    "candy": _refined(_STYLE_20, style=30.0, stability=200.0),
-    "udnie": _refined(style=20.0),
-    "starry_night": _refined(style=15.0),
+    "mosaic": _refined(style=20.0, stability=100.0),
+    "candy": _refined(_STYLE_20, _STYLE_30, style=40.0, stability=200.0),
+    "udnie": _refined(style=20.0, stability=200.0),
+    "starry_night": _refined(style=15.0, stability=100.0),
     "great_wave": Recipe(stability=100.0),
-    "the_scream": Recipe(stability=100.0),
+    "the_scream": Recipe(stability=300.0),
     "composition_vii": Recipe(),
     "feathers": _refined(style=20.0),
     "monet_houses_of_parliament": _refined(content=6.0, stability=100.0),

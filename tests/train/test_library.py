@@ -53,10 +53,10 @@ def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
     assert refined.refines == (TRAIN_WEIGHTS,) and refined.weights.style > TRAIN_WEIGHTS.style
     _model(tmp_path / "udnie.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
     assert starting_point("udnie", tmp_path) == tmp_path / "udnie.onnx"
-    # A refinement of a refinement continues both earlier lineages.
-    twice = LIBRARY["candy"]
-    assert len(twice.refines) == 2 and twice.refines[0] == TRAIN_WEIGHTS
-    for earlier in twice.refines:
+    # A refinement of refinements continues every earlier lineage.
+    again = LIBRARY["candy"]
+    assert len(again.refines) == 3 and again.refines[0] == TRAIN_WEIGHTS
+    for earlier in again.refines:
         _model(tmp_path / "candy.onnx", ARCH, asdict(earlier))
         assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"
     plain = next(name for name, recipe in LIBRARY.items() if not recipe.refines)
