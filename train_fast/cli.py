@@ -19,10 +19,11 @@ import cv2
 import torch
 
 from stream_nst.engine import keep_original_colors
-from stream_nst.errors import OutputError
+from stream_nst.errors import OutputError, first_line
 from stream_nst.progress import render_line
 from train_fast.artworks import Artwork, artwork_for
-from train_fast.errors import UsageError
+from train_fast.errors import ModelError, UsageError
+from train_fast.export import reexport
 from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
 from train_fast.images import (
     image_to_tensor,
@@ -498,4 +499,24 @@ def library_main(argv: list[str] | None = None) -> int:
             Trainer(settings).run(progress_callback(bar))
         finally:
             bar.close()
+    return 0
+
+
+def reexport_main(argv: list[str] | None = None) -> int:
+    """``python -m train_fast.export MODEL ...``: rewrite models with today's graph."""
+    p = argparse.ArgumentParser(
+        prog="python -m train_fast.export",
+        description="Write train_fast models again, in place, with the current graph of their "
+        "network (same weights and metadata, verified in onnxruntime): models trained before "
+        "a graph got faster get the speed-up.",
+    )
+    p.add_argument("models", nargs="+", type=Path, help="NAME.onnx files")
+    args = p.parse_args(argv)
+    for model in args.models:
+        try:
+            report = reexport(model)
+        except (OSError, ModelError) as exc:
+            print(f"error: {first_line(exc)}", file=sys.stderr)
+            return 1
+        print(f"{report.path}: {report.bytes:,} bytes, within {report.max_abs_diff} levels")
     return 0

@@ -18,7 +18,7 @@ from stream_nst.errors import first_line
 from stream_nst.model_format import format_metadata
 from train_fast.artworks import Artwork
 from train_fast.errors import ModelError
-from train_fast.nets import StyleNet
+from train_fast.nets import ARCHITECTURES, StyleNet, build_net
 
 OPSET = 17
 PRODUCER = "train_fast 0.1.0"
@@ -65,26 +65,50 @@ def export_onnx(
     list), verified, and only then renamed to ``path``: a model that fails verification
     never replaces a good one. Raises :class:`ModelError` when it fails.
     """
-    path = Path(path)
+    metadata = {
+        **format_metadata(pad_multiple=net.PAD_MULTIPLE, paint_size=paint_size),
+        "style_name": style_name,
+        "artwork_title": artwork.title,
+        "artwork_artist": artwork.artist,
+        "artwork_licence": artwork.licence,
+        "architecture": architecture,
+        "training": json.dumps(training, sort_keys=True),
+        "vgg_source": vgg_source,
+        "producer": PRODUCER,
+        "precision": "fp16" if fp16 else "fp32",
+    }
+    return _write_verified(net, Path(path), metadata, fp16=fp16)
+
+
+def reexport(path: str | Path) -> ExportReport:
+    """Write the model at ``path`` again, in place, with today's graph of its network: the
+    same weights and metadata (a network's graph may get faster while its function stays).
+    Verified like :func:`export_onnx`; a model that fails stays as it was."""
+    try:
+        state, metadata = read_onnx_weights(path)
+    except OSError:
+        raise
+    except Exception as exc:  # onnx's parse errors share no base class
+        raise ModelError(f"{path} is not an ONNX model: {first_line(exc)}") from exc
+    architecture = metadata.get("architecture", "")
+    if architecture not in ARCHITECTURES:
+        raise ModelError(f"{path} is not a train_fast model (architecture {architecture!r})")
+    net = build_net(architecture)
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ModelError(f"{path} does not hold a {architecture} network's weights") from exc
+    fp16 = metadata.get("precision") == "fp16"
+    return _write_verified(net.eval(), Path(path), metadata, fp16=fp16)
+
+
+def _write_verified(
+    net: StyleNet, path: Path, metadata: dict[str, str], *, fp16: bool
+) -> ExportReport:
+    """Write under a temporary name, verify, then rename to ``path``."""
     partial = path.with_name(path.name + ".partial")
     try:
-        _write(
-            net,
-            partial,
-            fp16=fp16,
-            metadata={
-                **format_metadata(pad_multiple=net.PAD_MULTIPLE, paint_size=paint_size),
-                "style_name": style_name,
-                "artwork_title": artwork.title,
-                "artwork_artist": artwork.artist,
-                "artwork_licence": artwork.licence,
-                "architecture": architecture,
-                "training": json.dumps(training, sort_keys=True),
-                "vgg_source": vgg_source,
-                "producer": PRODUCER,
-                "precision": "fp16" if fp16 else "fp32",
-            },
-        )
+        _write(net, partial, fp16=fp16, metadata=metadata)
         # fp16 is for GPUs; onnxruntime's CPU kernels cover it only partly, so it is
         # compared against the fp32 network with a looser bound where it runs.
         diff = verify_against_torch(net.float(), partial, atol_levels=12 if fp16 else 2)
@@ -116,6 +140,10 @@ def _write(net: StyleNet, path: Path, *, fp16: bool, metadata: dict[str, str]) -
             },
             opset_version=OPSET,
             dynamo=False,
+            # Folding would fold parameters that the graph reshapes into new, unnamed
+            # constants; unfolded, every parameter stays an initializer named after it
+            # (read_onnx_weights), and onnxruntime folds the rest when it loads the model.
+            do_constant_folding=False,
         )
     try:
         model = onnx.load(str(tmp))
@@ -165,3 +193,11 @@ def read_onnx_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
         if init.name.startswith(prefix)
     }
     return state, {p.key: p.value for p in model.metadata_props}
+
+
+if __name__ == "__main__":
+    import sys
+
+    from train_fast.cli import reexport_main
+
+    sys.exit(reexport_main())

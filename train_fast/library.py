@@ -78,8 +78,8 @@ LIBRARY: dict[str, Recipe] = {
     "starry_night": _refined(style=15.0, stability=100.0),
     "great_wave": Recipe(stability=100.0),
     "the_scream": Recipe(stability=300.0),
-    "composition_vii": Recipe(),
-    "feathers": _refined(style=20.0),
+    "composition_vii": Recipe(stability=100.0),
+    "feathers": _refined(style=20.0, stability=100.0),
     "monet_houses_of_parliament": _refined(content=6.0, stability=100.0),
 }
 """Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a

@@ -171,6 +171,24 @@ def test_networks_are_fully_convolutional() -> None:
         assert y.shape == (1, 3, 5 * m, 7 * m)
 
 
+def test_the_exported_frame_graph_computes_the_trained_function() -> None:
+    # paintnet's frame graph computes its last stage at half resolution (phase kernels):
+    # the same pixels as the network it trains, with trained-looking norms and borders.
+    gen = torch.Generator().manual_seed(0)
+    for arch in ARCHITECTURES:
+        net = build_net(arch).eval()
+        for norm in (m for m in net.modules() if isinstance(m, torch.nn.InstanceNorm2d)):
+            norm.weight.data.uniform_(0.5, 1.5, generator=gen)
+            norm.bias.data.uniform_(-0.3, 0.3, generator=gen)
+        m = net.PAD_MULTIPLE
+        frame = torch.randint(0, 256, (1, 5 * m, 7 * m, 3), dtype=torch.uint8, generator=gen)
+        with torch.no_grad():
+            direct = net(frame.permute(0, 3, 1, 2).float())
+            graph = net.forward_frame(frame).permute(0, 3, 1, 2).float()
+        assert direct.std() > 0.1  # a picture, not a constant
+        assert (graph - (direct + 0.5).clamp(0, 255).floor()).abs().max() <= 1, arch
+
+
 def _export(net, path: Path, arch: str = "paintnet", **options):
     """Export ``net`` (of architecture ``arch``) as style ``x`` with placeholder metadata."""
     from train_fast.export import export_onnx
@@ -185,6 +203,32 @@ def _export(net, path: Path, arch: str = "paintnet", **options):
         vgg_source="none",
         **options,
     )
+
+
+def test_reexport_rewrites_a_model_with_its_weights_and_metadata(tmp_path: Path) -> None:
+    from train_fast.export import read_onnx_weights, reexport
+
+    net = build_net("paintnet")
+    with torch.no_grad():  # as after training: no two parameters alike (the exporter
+        for param in net.parameters():  # merges equal initializers into one)
+            param.add_(torch.randn_like(param) * 0.01)
+    path = _export(net, tmp_path / "x.onnx").path
+    before = read_onnx_weights(path)
+    frame = np.random.default_rng(0).integers(0, 256, (1, 48, 64, 3), dtype=np.uint8)
+    first = ort.InferenceSession(str(path)).run(None, {"frame": frame})[0]
+    report = reexport(path)
+    after = read_onnx_weights(path)
+    assert report.path == path and report.max_abs_diff <= 2
+    assert after[1] == before[1]  # metadata
+    assert set(after[0]) == set(before[0])
+    assert all(torch.equal(after[0][k], v) for k, v in before[0].items())
+    again = ort.InferenceSession(str(path)).run(None, {"frame": frame})[0]
+    assert np.abs(again.astype(int) - first.astype(int)).max() <= 1
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not an ONNX model"):
+        reexport(junk)
+    assert junk.read_bytes() == b"not a model"
 
 
 def test_fp16_copy_for_gpus(tmp_path: Path) -> None:
