@@ -86,11 +86,13 @@ LIBRARY: dict[str, Recipe] = {
 higher Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet,
 whose content changed more than the peer's while its texture had room to spare, weighs
 content more. Candy, still behind the peer on the Gram ratio after 25 minutes at style 20
-(mostly at relu2_1: its fine texture), continues at 30. Styles whose networks flickered
-more than the rtnet models (``benchmarks/network_flicker.py``) weigh stability more:
-the_scream at 100 went from 1.27x to 1.03x the reference's warping error with a better
-Gram ratio; great_wave and monet continue at 100, and candy, whose style-30 network
-flickers 2.2x the reference's, at 200."""
+(mostly at relu2_1: its fine texture), continued at 30, then at 40. Every style then weighs
+stability 5-15x the default, because longer training had made the networks flicker more
+than the rtnet models they replaced (``benchmarks/network_flicker.py``): great_wave at 100
+went from 1.02x to 0.56x the reference's warping error, monet from 1.19x to 0.84x, with
+their Gram ratios still ahead of the peer's. Candy at stability 200 and style 30 flickered
+least (1.11x, from 2.19x) but fell behind the peer's texture (0.613 against 0.598), so it
+weighs style 40 as well (12 minutes: 1.32x, Gram 0.576); the_scream, with the most texture to spare, weighs stability 300."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
