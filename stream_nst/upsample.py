@@ -83,10 +83,19 @@ def _combine(
     painted: np.ndarray, gain: np.ndarray, low_brightness: np.ndarray, frame: np.ndarray
 ) -> np.ndarray:
     """``painted + gain·(I − low_brightness)`` on every channel, with ``I`` the frame's
-    brightness (the same change to B, G and R changes brightness only), as uint8."""
-    detail = cv2.multiply(cv2.subtract(_brightness(frame), low_brightness), gain, scale=255.0)
-    step = detail.astype(np.int16)
-    return cv2.add(painted, cv2.merge([step, step, step]), dtype=cv2.CV_8U)
+    brightness (the same change to B, G and R changes brightness only), as uint8.
+
+    The detail is added in uint8 as its positive part and subtracted as its negative part
+    (each rounded and saturated by OpenCV): at most one of them is nonzero at a pixel, so
+    this is the saturated sum, without a signed full-size image."""
+    detail = cv2.subtract(_brightness(frame), low_brightness)
+    brighter, darker = (
+        cv2.cvtColor(
+            cv2.multiply(detail, gain, scale=sign * 255.0, dtype=cv2.CV_8U), cv2.COLOR_GRAY2BGR
+        )
+        for sign in (1.0, -1.0)
+    )
+    return cv2.subtract(cv2.add(painted, brighter), darker)
 
 
 def _brightness(image: np.ndarray) -> np.ndarray:

@@ -108,3 +108,17 @@ def test_a_bad_paint_size_is_a_model_error(tmp_path: Path) -> None:
     stylizer = Stylizer(_model_with_paint_size(tmp_path / "bad.onnx", "huge"))
     with pytest.raises(ModelError, match="paint_size"):
         stylizer.stylize(_photo())
+
+
+def test_detail_is_added_with_saturation_both_ways() -> None:
+    rng = np.random.default_rng(0)
+    painted = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    gain = rng.uniform(0.0, 3.0, (40, 60)).astype(np.float32)
+    low = rng.uniform(0.0, 1.0, (40, 60)).astype(np.float32)
+    frame = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+    detail = (grey - low) * gain * 255.0
+    expected = np.clip(painted + detail[..., None], 0, 255)
+    out = upsample_module._combine(painted, gain, low, frame)
+    assert np.abs(out - expected).max() <= 0.5 + 1e-3  # rounded to the nearest level
+    assert (out == 255).any() and (out == 0).any()
