@@ -89,7 +89,7 @@ content more. Candy, still behind the peer on the Gram ratio after 25 minutes at
 (mostly at relu2_1: its fine texture), continued at 30, then at 40. Every style then weighs
 stability 5-15x the default, because longer training had made the networks flicker more
 than the rtnet models they replaced (``benchmarks/network_flicker.py``): great_wave at 100
-went from 1.02x to 0.56x the reference's warping error, monet from 1.19x to 0.84x, with
+went from 1.02x to 0.57x the reference's warping error, monet from 1.19x to 0.84x, with
 their Gram ratios still ahead of the peer's. Candy at stability 200 and style 30 flickered
 least (1.11x, from 2.19x) but fell behind the peer's texture (0.613 against 0.598), so it
 weighs style 40 as well (12 minutes: 1.32x, Gram 0.576); the_scream, with the most

@@ -248,8 +248,12 @@ class PaintNet(StyleNet):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.decode(self.transform(self.encode(x / 127.5 - 1.0)))
+        y = self.decode[-2:](self._half_size(x))
         return (y + 1.0) * 127.5
+
+    def _half_size(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything before the last stage: features at half the frame's size."""
+        return self.decode[:-2](self.transform(self.encode(x / 127.5 - 1.0)))
 
     def forward_frame(self, frame: torch.Tensor) -> torch.Tensor:
         # The same function as forward, computed faster: the last stage (nearest x2, then a
@@ -257,8 +261,7 @@ class PaintNet(StyleNet):
         # output pixel phase (upsampled_conv), so nothing is upsampled or padded at full
         # size. (Done to the depthwise convs of the earlier stages, it was slower: grouped
         # convs with 4 outputs per group have no fast kernel in onnxruntime.)
-        y = self.decode[:-2](self.transform(self.encode(self._frame_in(frame) / 127.5 - 1.0)))
-        y = upsampled_conv(y, self.decode[-1][1])
+        y = upsampled_conv(self._half_size(self._frame_in(frame)), self.decode[-1][1])
         return to_uint8((y + 1.0) * 127.5).permute(0, 2, 3, 1)
 
 
