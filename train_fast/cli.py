@@ -311,7 +311,8 @@ def train_main(argv: list[str]) -> int:
         type=float,
         default=_TRAIN["stability_weight"],
         help="weight of the stability loss (output steady under small shifts, brightness "
-        "changes and noise) for steadier video (default %(default)s)",
+        "changes, noise and something moving elsewhere) for steadier video (default "
+        "%(default)s)",
     )
     p.add_argument(
         "--warmup-steps",

@@ -28,6 +28,7 @@ from train_fast.images import image_to_tensor, read_image, tensor_to_image, writ
 from train_fast.losses import LossWeights, StyleLoss
 from train_fast.nets import ARCHITECTURES, StyleNet, build_net
 from train_fast.precision import PRECISIONS, choose_autocast, precision_name
+from train_fast.stability import next_frame, output_change
 from train_fast.vgg import load_vgg_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -64,7 +65,7 @@ class TrainSettings:
     lr_ramp_steps: int = 50
     """Steps over which each run's fresh Adam ramps its learning rate up from near zero."""
     weights: LossWeights = field(default_factory=lambda: TRAIN_WEIGHTS)
-    stability_weight: float = 20.0  # steadiness under shifts, brightness and noise (video)
+    stability_weight: float = 20.0  # steadiness under shifts, brightness, noise, motion (video)
     warmup_steps: int = 200
     """Steps in which a new network first learns to reproduce its input (pixel loss, no
     VGG: seconds on a CPU), so style training starts from the photo instead of noise."""
@@ -291,24 +292,17 @@ class Trainer:
     def stability(self, content: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """How much the output changes when the input changes as between video frames.
 
-        Huang et al. (2017), Gupta et al. (2017): the input is shifted by 0 to
-        ``PAD_MULTIPLE - 1`` pixels, its brightness scaled by up to 10 % and noise added; the
-        output should shift with it and otherwise stay the same. The shift also moves the
-        picture against rtnet's 4x4 patch grid, so textures tied to that grid cost here.
-        Mean squared difference on [0, 1], away from the window's borders, on half the
-        batch (the network's own forward and backward pass costs about as much as VGG's).
+        Huang et al. (2017), Gupta et al. (2017): :func:`train_fast.stability.next_frame`
+        shifts the input, changes its brightness and noise and moves a patch; the output
+        should shift with it and otherwise stay the same, also away from the moved patch.
+        The shift also moves the picture against the network's stride grid, so textures
+        tied to that grid cost here. On half the batch (the network's own forward and
+        backward pass costs about as much as VGG's).
         """
-        m = self.net.PAD_MULTIPLE
-        half = max(1, content.shape[0] // 2)  # half the batch: the net's pass costs as VGG's
-        content, output = content[:half], output[:half]
-        size = content.shape[-1] - m
-        dy, dx = (int(v) for v in torch.randint(0, m, (2,)))
-        window = (..., slice(dy, dy + size), slice(dx, dx + size))
-        gain = 1.0 + 0.2 * (torch.rand(content.shape[0], 1, 1, 1) - 0.5)
-        changed = content[window] * gain + torch.randn_like(content[window]) * 6.0
-        moved = self.net(changed.clamp(0, 255).contiguous(memory_format=torch.channels_last))
-        inner = (..., slice(m, -m), slice(m, -m))
-        return ((moved[inner] - output[window][inner]) / 255.0).pow(2).mean()
+        half = max(1, content.shape[0] // 2)
+        frame = next_frame(content[:half], self.net.PAD_MULTIPLE)
+        moved = self.net(frame.image.contiguous(memory_format=torch.channels_last))
+        return output_change(moved, output[:half], frame)
 
     def preview(self) -> Path:
         path = self.work_dir / "preview.png"
