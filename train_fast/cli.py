@@ -493,11 +493,17 @@ def library_main(argv: list[str] | None = None) -> int:
             work_dir=args.work_root / name if args.work_root else default_work_dir(name),
             threads=args.threads,
         )
+        trainer = Trainer(settings)
         start = settings.init.name if settings.init else "a new network"
-        print(f"== {name}: from {start}", file=sys.stderr, flush=True)
+        print(
+            f"== {name}: from {start}, VGG-19 in {precision_name(trainer.autocast)} "
+            f"({_precision_reason(settings.precision)})",
+            file=sys.stderr,
+            flush=True,
+        )
         bar = Progress(settings.steps, False, f"train {name}")
         try:
-            Trainer(settings).run(progress_callback(bar))
+            trainer.run(progress_callback(bar))
         finally:
             bar.close()
     return 0

@@ -6,11 +6,6 @@ and otherwise keeps its output, also far from the thing that moved: instance nor
 output pixel depend on the whole frame's statistics, so a person walking through a still
 scene otherwise makes the painting ripple everywhere. :func:`next_frame` builds that second
 frame and the mask of the pixels whose output should not change.
-
-Webcams mostly look at plain walls, which photos seldom show: there the network has only
-the camera's noise to place its brush strokes by, and a network that paints strokes there
-paints them anew every frame. :func:`plain` turns photos into such scenes (their large
-shapes and colours, no texture), so the term also covers them.
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torchvision.transforms.functional import gaussian_blur
 
 BRIGHTNESS_CHANGE = 0.2
 """Full range of the per-image brightness gain (1 ± 10 %)."""
@@ -29,9 +23,6 @@ MOVED_FRACTION = 4
 REACH_FRACTION = 8
 """Around the moved patch, this fraction of the window's side may change too (the network
 paints a neighbourhood, not a pixel)."""
-
-PLAIN_BLUR = 16
-"""Gaussian sigma of :func:`plain`, as a fraction of the crop's side (12 px at 192)."""
 
 
 @dataclass(frozen=True)
@@ -80,11 +71,3 @@ def output_change(moved: torch.Tensor, output: torch.Tensor, frame: NextFrame) -
     before = output[..., frame.window[0], frame.window[1]]
     squared = ((moved - before) / 255.0).pow(2) * frame.steady
     return squared.sum() / (frame.steady.sum() * moved.shape[1]).clamp_min(1.0)
-
-
-def plain(images: torch.Tensor) -> torch.Tensor:
-    """``images`` (``N×3×H×W``, 0–255) blurred to their large shapes and colours: a plain
-    wall, sky or table top, lit unevenly, as webcams see them."""
-    sigma = images.shape[-1] / PLAIN_BLUR
-    kernel = 2 * round(3 * sigma) + 1
-    return gaussian_blur(images, [kernel, kernel], [sigma, sigma])

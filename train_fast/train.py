@@ -28,7 +28,7 @@ from train_fast.images import image_to_tensor, read_image, tensor_to_image, writ
 from train_fast.losses import LossWeights, StyleLoss
 from train_fast.nets import ARCHITECTURES, StyleNet, build_net
 from train_fast.precision import PRECISIONS, choose_autocast, precision_name
-from train_fast.stability import next_frame, output_change, plain
+from train_fast.stability import next_frame, output_change
 from train_fast.vgg import load_vgg_weights
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -295,21 +295,14 @@ class Trainer:
         Huang et al. (2017), Gupta et al. (2017): :func:`train_fast.stability.next_frame`
         shifts the input, changes its brightness and noise and moves a patch; the output
         should shift with it and otherwise stay the same, also away from the moved patch.
-        One of the inputs is a photo made :func:`~train_fast.stability.plain` (a wall).
         The shift also moves the picture against the network's stride grid, so textures
         tied to that grid cost here. On half the batch (the network's own forward and
         backward pass costs about as much as VGG's).
         """
         half = max(1, content.shape[0] // 2)
-        content, output = content[:half], output[:half]
-        if half > 1:  # the first a plain scene (a wall), the others photos
-            wall = plain(content[:1]).contiguous(memory_format=torch.channels_last)
-            with torch.no_grad():
-                painted = self.net(wall)
-            content, output = torch.cat((wall, content[1:])), torch.cat((painted, output[1:]))
-        frame = next_frame(content, self.net.PAD_MULTIPLE)
+        frame = next_frame(content[:half], self.net.PAD_MULTIPLE)
         moved = self.net(frame.image.contiguous(memory_format=torch.channels_last))
-        return output_change(moved, output, frame)
+        return output_change(moved, output[:half], frame)
 
     def preview(self) -> Path:
         path = self.work_dir / "preview.png"
