@@ -86,7 +86,13 @@ def test_frames_come_back_stylized_as_the_stylizer_paints_them(tmp_path: Path) -
 
     async def scenario():
         async with serving(tmp_path) as server, aiohttp.ClientSession() as session:
-            ws = await _connect(session, server, style="mosaic")
+            ws = await session.ws_connect(
+                f"http://127.0.0.1:{server.port}/ws",
+                params={"style": "mosaic", **_auth(server)},
+                compress=15,  # asked for, as browsers do; JPEGs are not worth deflating
+            )
+            assert ws.compress == 0
+            await next_json(ws, "state")
             await ws.send_str(json.dumps({"type": "set", "smooth": False}))
             state = await next_json(ws, "state")
             assert state["style"] == "mosaic" and state["smooth"] is False

@@ -262,7 +262,11 @@ class WebServer:
             raise web.HTTPForbidden(text="WebSocket from another origin\n")
         if len(self.tabs) >= self.settings.max_sessions:
             raise web.HTTPServiceUnavailable(text="too many pages connected\n")
-        ws = web.WebSocketResponse(max_msg_size=self.settings.max_frame_bytes, heartbeat=30)
+        # No permessage-deflate: the frames are JPEGs, which do not compress, and aiohttp's
+        # deflating writer logged an unretrieved exception when a page closed mid-frame.
+        ws = web.WebSocketResponse(
+            max_msg_size=self.settings.max_frame_bytes, heartbeat=30, compress=False
+        )
         await ws.prepare(request)
         tab = _Tab(self, ws)
         self.tabs.add(tab)
