@@ -20,7 +20,6 @@ run does.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,10 +32,10 @@ from .audio import AudioTracks
 from .engine import Stylizer
 from .errors import InputError, OutputError
 from .outputs import check_output, publish, reserve_temp
-from .pipeline import run_pipeline
+from .sequence import SequenceStylizer, stylize_frames
 from .settings import EncodeSettings
 from .sinks import VideoFileSink
-from .smooth import SmoothSettings, make_smoother
+from .smooth import SmoothSettings
 from .sources import Frame, VideoFileSource
 
 WARM_FRAMES = 16
@@ -181,8 +180,7 @@ def stylize_chunk(
     encode: EncodeSettings | None = None,
 ) -> int:
     """Paint ``chunk`` of ``src`` into the video-only file ``dst``; returns the frames kept."""
-    smoother = make_smoother(smooth or SmoothSettings())
-    smoother.reset()
+    sequence = SequenceStylizer(stylizer, smooth)
     with (
         VideoFileSource(src) as video,
         VideoFileSink(
@@ -192,18 +190,11 @@ def stylize_chunk(
         first = chunk.warm_from if chunk.warm_from is not None else chunk.start
         frames = iter(video) if first is None else video.window(first, chunk.end)
 
-        def stylize(frame: Frame) -> tuple[Frame, object]:
-            return frame, stylizer.stylize(frame.image)
-
-        def smoothed(item: tuple[Frame, object]) -> Frame:
-            frame, image = item
-            return dataclasses.replace(frame, image=smoother(frame.image, image))
-
         def keep(frame: Frame) -> None:
             if chunk.start is None or frame.pts >= chunk.start:
                 sink.write(frame)
 
-        run_pipeline(frames, stylize, smoothed, keep)
+        stylize_frames(frames, sequence, keep)
         if chunk.start is not None and sink.frames != chunk.frames:
             raise ChunkMismatch(
                 f"chunk {chunk.index} of {src} decoded to {sink.frames} frames, "

@@ -16,17 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .engine import Stylizer
 from .errors import InputError, OutputError, Stopped, StreamNSTError, is_out_of_memory
 from .outputs import default_output, plan_outputs, same_file
-from .pipeline import run_pipeline
 from .progress import Progress, ProgressCallback
+from .sequence import SequenceStylizer, stylize_frames
 from .settings import DEFAULT_STYLE, CaptureSettings, EncodeSettings
 from .sinks import ImageFileSink, Sink, VideoFileSink
-from .smooth import SmoothSettings, make_smoother
-from .sources import Frame, Source, open_source
+from .smooth import SmoothSettings
+from .sources import Source, open_source
 from .styles import StyleInfo
 
 
@@ -219,8 +217,7 @@ def convert(
     info = source.info
     if info.kind in ("image", "video") and same_file(Path(info.name), dst):
         raise OutputError(f"the output {dst} is the input itself")
-    smoother = make_smoother(smooth or SmoothSettings())
-    smoother.reset()
+    sequence = SequenceStylizer(stylizer, smooth)
     sink: Sink
     if info.kind == "image":
         sink = ImageFileSink(dst, overwrite=overwrite)
@@ -230,20 +227,13 @@ def convert(
         )
     started = time.monotonic()
 
-    def stylize(frame: Frame) -> tuple[Frame, np.ndarray]:
-        return frame, stylizer.stylize(frame.image)
-
-    def smooth(stylized: tuple[Frame, np.ndarray]) -> Frame:
-        frame, image = stylized
-        return dataclasses.replace(frame, image=smoother(frame.image, image))
-
     def report(done: int) -> None:
         if on_progress is not None:
             on_progress(Progress(done, info.total_frames, time.monotonic() - started, info.name))
 
     with sink:  # whatever is left unfinished on the way out is dropped
         try:
-            frames = run_pipeline(source, stylize, smooth, sink.write, report)
+            frames = stylize_frames(source, sequence, sink.write, report)
         except KeyboardInterrupt as exc:
             kept = sink.finish(complete=False)  # a second Ctrl-C here: nothing is left behind
             signum = getattr(exc, "signum", signal.SIGINT)

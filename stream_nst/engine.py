@@ -6,7 +6,9 @@ it), painted, and brought back to the frame's size by the fast guided filter
 (:mod:`stream_nst.upsample`), which takes the sharp edges from the frame. The network's cost
 per frame is therefore the same at 480p, 720p or 4K, and its brush strokes keep the
 painting's scale relative to the picture. Models without ``paint_size`` run at the frame's
-own size (``max_size`` still caps it).
+own size (``max_size`` still caps it). :meth:`Stylizer.stylize` is two steps, ``paint`` (the
+network, at its size) and ``finish`` (back to the frame's size), so that video smoothing
+can steady the painting in between, on a quarter of a 720p frame's pixels.
 
 Per frame, the work outside the network is kept to what the frame needs: nothing for a
 ``bgr_uint8_nhwc`` model at a size the model accepts (the frame goes in as a view and the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -40,6 +43,18 @@ from .styles import StyleInfo, resolve_style
 from .upsample import GuidedUpsampler
 
 _GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+
+
+@dataclass(frozen=True)
+class Painting:
+    """A frame and the network's painting of it (:meth:`Stylizer.paint`)."""
+
+    frame: np.ndarray
+    """The frame, BGR uint8, at its own size."""
+    source: np.ndarray
+    """The frame at the size the network painted at (``frame`` itself if that is its size)."""
+    painted: np.ndarray
+    """The network's output, BGR uint8, the size of ``source``."""
 
 
 class StyleModel:
@@ -132,6 +147,14 @@ class Stylizer:
 
     def stylize(self, frame: np.ndarray) -> np.ndarray:
         """Return the stylized BGR uint8 HxWx3 frame, the same size as ``frame``."""
+        return self.finish(self.paint(frame))
+
+    def paint(self, frame: np.ndarray) -> Painting:
+        """The network's painting of a BGR uint8 HxWx3 frame, at the size it paints at.
+
+        :meth:`finish` brings it to the frame's size; a video smoother steadies it in
+        between (:class:`~stream_nst.sequence.SequenceStylizer`), where it costs the least.
+        """
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise InputError(f"expected a BGR uint8 HxWx3 frame, got {frame.dtype} {frame.shape}")
         height, width = frame.shape[:2]
@@ -139,18 +162,26 @@ class Stylizer:
             raise InputError(
                 f"image too small: {width}x{height} pixels (at least {MIN_SIZE}x{MIN_SIZE})"
             )
-        settings = self.settings
         model = self.model
-        paint_size = settings.paint_size or model.spec.paint_size
-        size = painting_size(width, height, paint_size, settings.max_size)
+        paint_size = self.settings.paint_size or model.spec.paint_size
+        size = painting_size(width, height, paint_size, self.settings.max_size)
         if size == (width, height):
-            out = model.run(frame)
-        elif size[0] < width:  # paint small, then restore the frame's size and edges
-            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-            out = self.upsampler.upsample(model.run(small), small, frame)
-        else:  # a frame smaller than the painting size: paint big, shrink back
-            big = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
-            out = cv2.resize(model.run(big), (width, height), interpolation=cv2.INTER_AREA)
+            source = frame
+        else:  # smaller: area averaging; larger (a frame under the painting size): bilinear
+            shrink = size[0] < width
+            interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            source = cv2.resize(frame, size, interpolation=interpolation)
+        return Painting(frame, source, model.run(source))
+
+    def finish(self, painting: Painting) -> np.ndarray:
+        """``painting`` at its frame's size, with the strength and colour settings applied."""
+        frame, source, out = painting.frame, painting.source, painting.painted
+        height, width = frame.shape[:2]
+        if source.shape[1] < width:  # painted small: restore the frame's size and edges
+            out = self.upsampler.upsample(out, source, frame)
+        elif source.shape[1] > width:  # painted big: shrink back
+            out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
+        settings = self.settings
         if settings.preserve_color:
             out = keep_original_colors(frame, out)
         if settings.strength < 1.0:

@@ -22,8 +22,9 @@ from .engine import Stylizer
 from .errors import ModelError, OutputError, UsageError
 from .pipeline import FrameReader
 from .recording import Recorder, SaveFolder, save_snapshot
+from .sequence import SequenceStylizer
 from .settings import EncodeSettings, LiveSettings
-from .smooth import SmoothSettings, make_smoother
+from .smooth import SmoothSettings
 from .sources import Frame, Source
 from .styles import StyleInfo
 from .virtualcam import VirtualCamera, VirtualCameraSettings, import_pyvirtualcam
@@ -113,8 +114,8 @@ class LiveSession:
         self.style_index = next(
             (i for i, s in enumerate(self.styles) if s.path == stylizer.style.path), 0
         )
-        self.smooth, self.encode = smooth, encode
-        self.smoother = make_smoother(smooth)
+        self.encode = encode
+        self.sequence = SequenceStylizer(stylizer, smooth)
         self.recorder: Recorder | None = None
         self.summary = LiveSummary()
         self.message, self._message_until = "", 0.0
@@ -123,7 +124,7 @@ class LiveSession:
 
     def step(self, frame: Frame) -> np.ndarray:
         """Stylize and smooth one frame; record it if recording."""
-        out = self.smoother(frame.image, self.stylizer.stylize(frame.image))
+        out = self.sequence(frame.image)
         self._record(dataclasses.replace(frame, image=out))
         self.summary.frames += 1
         return out
@@ -141,10 +142,9 @@ class LiveSession:
             self.stylizer.settings = dataclasses.replace(self.stylizer.settings, strength=strength)
             self._say(f"strength {strength:.1f}")
         elif key == "m":
-            self.smooth = dataclasses.replace(self.smooth, enabled=not self.smooth.enabled)
-            self.smoother = make_smoother(self.smooth)
-            self.smoother.reset()
-            self._say(f"smoothing {'on' if self.smooth.enabled else 'off'}")
+            smooth = self.sequence.smooth
+            self.sequence.set_smoothing(dataclasses.replace(smooth, enabled=not smooth.enabled))
+            self._say(f"smoothing {'on' if self.sequence.smooth.enabled else 'off'}")
         elif key == "s":
             self._save(dataclasses.replace(frame, image=out))
         elif key == "r" and self.recorder is not None:
@@ -174,7 +174,7 @@ class LiveSession:
         status = [self.stylizer.style.name, f"strength {self.stylizer.settings.strength:.1f}"]
         if self.settings.show_fps:
             status.insert(0, f"{fps:4.1f} fps")
-        status.append(f"smooth {'on' if self.smooth.enabled else 'off'}")
+        status.append(f"smooth {'on' if self.sequence.smooth.enabled else 'off'}")
         if self.recorder is not None:
             status.append("REC")
         lines = [" | ".join(status)]
@@ -218,7 +218,7 @@ class LiveSession:
             self.stylizer.set_style(previous)
             self._say(f"cannot use {self.styles[self.style_index].name}: {exc}")
             return
-        self.smoother.reset()
+        self.sequence.reset()
         self._say(f"style {self.stylizer.style.name}")
 
     def _say(self, message: str) -> None:

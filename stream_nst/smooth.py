@@ -25,8 +25,10 @@ frame, on small grayscale source frames (``flow_width`` wide):
    times the frame's median warp error: a noisy source (sensor grain, compression)
    mismatches everywhere, and a pixel rejected for its noise flickers at the network's
    full per-frame amplitude; a clean source keeps the strict thresholds that stop ghosts;
-5. at full resolution: interpolate the sampling positions up, remap the previous output
-   (fixed-point bilinear), blend per pixel (8-bit weights).
+5. at the stylized frames' resolution: interpolate the sampling positions up, remap the
+   previous output (fixed-point bilinear), blend per pixel (8-bit weights). In the runtime
+   these are the network's paintings, before the frame's size and edges are restored
+   (:mod:`stream_nst.sequence`).
 
 The returned frame is also the smoother's memory of the previous output: callers must
 not modify it in place.
@@ -205,9 +207,9 @@ class FlowSmoother:
         if motion is None:
             return self._restart(stylized)
         small_weight, small_positions = motion
-        # Full resolution: scale the sampling positions from small-pixel to full-pixel
-        # centres and interpolate them up (the same as upscaling the flow and adding the
-        # full-size grid, but in one pass), then remap the previous output into this frame.
+        # At the stylized frames' size: scale the sampling positions from small-pixel to
+        # full-pixel centres and interpolate them up (the same as upscaling the flow and
+        # adding the full-size grid, but in one pass), then remap the previous output.
         cv2.transform(small_positions, geometry.to_full, dst=small_positions)
         cv2.resize(small_positions, geometry.full_size, dst=geometry.full_map)
         # Fixed-point maps: converting costs less than remap saves with them.

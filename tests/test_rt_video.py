@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import av
 import cv2
@@ -182,3 +183,22 @@ def test_sources_and_sinks_are_context_managers(tmp_path, make_clip):
         sink.write(first)
         sink.finish()
     assert probe(out).frames == 1
+
+
+def test_the_encoded_colours_are_the_frames(tmp_path):
+    from stream_nst.sinks import VideoFileSink
+    from stream_nst.sources import Frame, open_source
+
+    # Flat patches of the primaries, grey and near-black/white, 32 px each: no detail for
+    # the codec to lose, so what comes back is the colour conversion's doing.
+    colours = [(0, 0, 255), (0, 255, 0), (255, 0, 0), (128, 128, 128), (16, 16, 16), (240,) * 3]
+    image = np.concatenate([np.full((64, 32, 3), c, np.uint8) for c in colours], axis=1)
+    out = tmp_path / "colours.mp4"
+    with VideoFileSink(out, settings=EncodeSettings(crf=0)) as sink:
+        sink.write(Frame(image, 0, Fraction(1, 30), 0))
+        sink.finish()
+    with open_source(out) as source:
+        back = next(iter(source)).image
+    for i, colour in enumerate(colours):
+        patch = back[16:48, 32 * i + 8 : 32 * i + 24].reshape(-1, 3).mean(axis=0)
+        assert np.abs(patch - colour).max() <= 4, (colour, patch)

@@ -31,12 +31,14 @@ def build_tiny_model(
     convention: str = "bgr_uint8_nhwc",
     pad_multiple: int = 4,
     metadata: dict[str, str] | None = None,
+    paint_size: int | None = None,
 ) -> Path:
     """Write a tiny style model to ``path`` and return ``path``.
 
     ``convention`` is ``bgr_uint8_nhwc`` (the stream-nst format) or ``rgb_float255_nchw``
     (pytorch/examples fast_neural_style exports). ``metadata`` replaces the default
-    metadata_props; pass ``{}`` for a model without metadata.
+    metadata_props; pass ``{}`` for a model without metadata. ``paint_size`` adds that
+    metadata entry (the short side the runtime paints frames at).
     """
     block = pad_multiple
     size_check = [
@@ -86,6 +88,8 @@ def build_tiny_model(
             "artwork_artist": "Test Suite",
             "artwork_licence": "CC0",
         }
+        if paint_size is not None:
+            metadata["paint_size"] = str(paint_size)
     helper.set_model_props(model, metadata)
     onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,9 @@ import numpy as np
 from ..engine import Stylizer
 from ..errors import ModelError, OutputError, UsageError
 from ..recording import Recorder, SaveFolder, save_snapshot
+from ..sequence import SequenceStylizer
 from ..settings import EncodeSettings, StylizeSettings
-from ..smooth import SmoothSettings, make_smoother
+from ..smooth import SmoothSettings
 from ..sources import Frame
 from ..styles import StyleInfo
 
@@ -43,8 +44,7 @@ class StreamSession:
         self._styles = styles
         self.stylizer = Stylizer(styles[style], settings=StylizeSettings())
         self.stylizer.load()
-        self.smooth = smooth or SmoothSettings()
-        self._smoother = make_smoother(self.smooth)
+        self._sequence = SequenceStylizer(self.stylizer, smooth)
         self._encode = encode or EncodeSettings()
         self._files = files
         self.recorder: Recorder | None = None
@@ -56,7 +56,7 @@ class StreamSession:
         return {
             "style": self.stylizer.style.name,
             "strength": self.stylizer.settings.strength,
-            "smooth": self.smooth.enabled,
+            "smooth": self._sequence.smooth.enabled,
             "recording": self.recorder.path.name if self.recorder else None,
             "frames": self.frames,
         }
@@ -80,15 +80,16 @@ class StreamSession:
             except ModelError:
                 self.stylizer.set_style(previous)
                 raise
-            self._smoother.reset()
+            self._sequence.reset()
         self.stylizer.settings = settings
-        if smooth is not None and smooth != self.smooth.enabled:
-            self.smooth = dataclasses.replace(self.smooth, enabled=bool(smooth))
-            self._smoother = make_smoother(self.smooth)
+        if smooth is not None and smooth != self._sequence.smooth.enabled:
+            self._sequence.set_smoothing(
+                dataclasses.replace(self._sequence.smooth, enabled=bool(smooth))
+            )
 
     def process(self, image: np.ndarray, time_ms: float) -> np.ndarray:
         """Stylize and smooth one BGR uint8 frame; record it if recording."""
-        out = self._smoother(image, self.stylizer.stylize(image))
+        out = self._sequence(image)
         self.last_output = out
         self.frames += 1
         if self.recorder is not None:
