@@ -41,7 +41,7 @@ from web_client import (  # noqa: E402
 )
 
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
-from stream_nst.engine import Stylizer  # noqa: E402
+from stream_nst.engine import Painting, Stylizer  # noqa: E402
 from stream_nst.live import run_live  # noqa: E402
 from stream_nst.settings import LiveSettings  # noqa: E402
 from stream_nst.sources import Frame, SourceInfo, open_source  # noqa: E402
@@ -102,13 +102,13 @@ class _CameraLike:
 
 
 class _TimedStylizer(Stylizer):
-    """A Stylizer that remembers which frame it painted last."""
+    """A Stylizer that remembers which frame it finished last (the one shown next)."""
 
-    painting: int = 0
+    finished: int = 0
 
-    def stylize(self, frame: np.ndarray) -> np.ndarray:
-        self.painting = id(frame)
-        return super().stylize(frame)
+    def finish(self, painting: Painting) -> np.ndarray:
+        self.finished = id(painting.frame)
+        return super().finish(painting)
 
 
 def measure_window(clip: Path, size: tuple[int, int], seconds: float) -> dict:
@@ -126,7 +126,7 @@ def measure_window(clip: Path, size: tuple[int, int], seconds: float) -> dict:
             return self
 
         def __next__(self):
-            arrived = camera.arrived.get(stylizer.painting)
+            arrived = camera.arrived.get(stylizer.finished)
             if arrived is not None:
                 latencies.append((time.monotonic() - arrived) * 1000)
             return None

@@ -87,14 +87,14 @@ class ListSource:
 
 def test_the_window_loop_drops_frames_to_stay_current(tiny_model, monkeypatch):
     shown: list[int] = []
-    real_step = LiveSession.step
+    real_paint = LiveSession.paint
 
-    def slow_step(self, frame):
+    def slow_paint(self, frame):
         shown.append(frame.index)
         time.sleep(0.02)
-        return real_step(self, frame)
+        return real_paint(self, frame)
 
-    monkeypatch.setattr(LiveSession, "step", slow_step)
+    monkeypatch.setattr(LiveSession, "paint", slow_paint)
     summary = run_live(ListSource(200), Stylizer(tiny_model), settings=LiveSettings(headless=True))
     assert summary.frames + summary.dropped == 200
     assert shown == sorted(shown) and shown[-1] == 199
@@ -166,3 +166,24 @@ def test_no_display_is_a_usage_error(monkeypatch):
 
 def test_every_key_is_documented():
     assert set(KEYS) == {"n", "p", "+", "-", "m", "s", "r", "q"}
+
+
+def test_every_painted_frame_is_finished_and_shown_in_order(tiny_model, monkeypatch):
+    painted: list[int] = []
+    finished: list[int] = []
+    real_paint, real_finish = LiveSession.paint, LiveSession.finish
+
+    def paint(self, frame):
+        painted.append(frame.index)
+        return real_paint(self, frame)
+
+    def finish(self, frame, painting):
+        assert painting.frame is frame.image  # each frame with its own painting
+        finished.append(frame.index)
+        return real_finish(self, frame, painting)
+
+    monkeypatch.setattr(LiveSession, "paint", paint)
+    monkeypatch.setattr(LiveSession, "finish", finish)
+    summary = run_live(ListSource(40), Stylizer(tiny_model), settings=LiveSettings(headless=True))
+    assert finished == painted and painted[-1] == 39  # the last frame too
+    assert summary.frames == len(painted)
