@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst import stylize_video  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
-from stream_nst.settings import EncodeSettings  # noqa: E402
+from stream_nst.hardware import physical_cores  # noqa: E402
+from stream_nst.settings import EncodeSettings, EngineSettings  # noqa: E402
 from stream_nst.sinks import VideoFileSink  # noqa: E402
 from stream_nst.smooth import SmoothSettings, make_smoother  # noqa: E402
 from stream_nst.sources import Frame, open_source  # noqa: E402
@@ -134,6 +135,33 @@ def time_stages(clip: Path, model: Path, work: Path) -> dict[str, float]:
     }
 
 
+FAST_PRESET = "ultrafast"
+"""The x264 preset of the faster-encoding variant (``--preset``): less work, larger files."""
+
+
+def encoder_variants(clip: Path, model: Path, work: Path) -> list[list[str]]:
+    """End-to-end fps and file size on ``clip`` with the default and the fast x264 preset
+    and with onnxruntime on one thread: table rows, measured back to back."""
+    rows, sizes = [], {}
+    variants = {
+        f"default (`{EncodeSettings().preset}`, {physical_cores()} network threads)": (
+            EncodeSettings(),
+            EngineSettings(),
+        ),
+        f"`--preset {FAST_PRESET}`": (EncodeSettings(preset=FAST_PRESET), EngineSettings()),
+        "`--threads 1`": (EncodeSettings(), EngineSettings(threads=1)),
+    }
+    for name, (encode, engine) in variants.items():
+        out = work / "variant.mp4"
+        stylizer = Stylizer(model, engine=engine)
+        stylizer.load()
+        summary = stylize_video(clip, out, style=stylizer, encode=encode, overwrite=True)
+        sizes[name] = out.stat().st_size
+        first = next(iter(sizes.values()))
+        rows.append([name, f"**{summary.fps:.1f}**", f"{sizes[name] / first:.2f}"])
+    return rows
+
+
 def run_command(cmd: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -209,15 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-peer", action="store_true")
     args = p.parse_args(argv)
     given = dict(m.split("=", 1) for m in args.model)
-    rows, results = [], {}
+    archs = args.archs.split(",")
+    rows, results, largest = [], {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for arch in args.archs.split(","):
+        for arch in archs:
             model = Path(given[arch]) if arch in given else random_model(arch, work)
             frames = args.johnson_frames if arch == "johnson" else args.frames
             for size in SIZES:
                 clip = make_clip(args.clip, work / f"clip_{size[0]}_{frames}.mp4", size, frames)
                 r = time_stages(clip, model, work)
+                largest[arch] = (clip, model)
                 results[f"{arch}@{size[0]}x{size[1]}"] = r
                 print(json.dumps({"arch": arch, "size": size} | r), flush=True)
                 rows.append(
@@ -225,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                     + [f"{r[k]:.1f}" for k in (*STAGES, "sum")]
                     + [f"{1000 / r['sum']:.1f}", f"**{r['e2e_fps']:.1f}**"]
                 )
+        variants = encoder_variants(*largest[archs[0]], work)
         peer = (
             None if args.no_peer else compare_with_peer(args.clip, args.style, args.peer_venv, work)
         )
@@ -249,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {machine()}. Command: `{command}`. Models: "
         + ", ".join(
-            f"{a}: {given.get(a, 'fresh weights (speed does not depend on them)')}"
-            for a in args.archs.split(",")
+            f"{a}: {given.get(a, 'fresh weights (speed does not depend on them)')}" for a in archs
         )
         + ".",
         "Stage columns time each stage alone (ms per frame): *paint* is the network at the "
@@ -262,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
         f"`{args.clip.name}`.",
         "",
         markdown_table(header, rows),
+        "",
+        f"Variants at {SIZES[-1][0]}×{SIZES[-1][1]} (`{archs[0]}`), end to end, back to back; "
+        "file size relative to the default's:",
+        "",
+        markdown_table(["settings", "end-to-end fps", "file size"], variants),
     ]
     if peer:
         text += [
