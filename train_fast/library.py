@@ -82,23 +82,24 @@ LIBRARY: dict[str, Recipe] = {
     "feathers": _refined(style=20.0, stability=100.0),
     "monet_houses_of_parliament": _refined(content=6.0, stability=200.0),
 }
-"""Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a
-higher Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet,
-whose content changed more than the peer's while its texture had room to spare, weighs
-content more. Candy, still behind the peer on the Gram ratio after 25 minutes at style 20
-(mostly at relu2_1: its fine texture), continued at 30, then at 40. Every style then
-continued at 5-20x the default stability weight, because longer training had made the
-networks flicker more than the rtnet models they replaced (``benchmarks/network_flicker.py``,
-mean warping error over the shared clips against theirs): at 100, great_wave went from 1.02x
-to 0.57x, and mosaic, starry_night, feathers and composition_vii to 0.57-0.74x, their Gram
-ratios still ahead of the peer's; the_scream, with the most texture to spare, weighs 400
-(0.59x), and monet and udnie 200. Candy stays at 200 (1.32x, the one style still above its
-reference). A trial that also fed the stability term a plain wall (a photo blurred to its
-large shapes) was dropped: candy at 300 flickered more (1.47x) and fell behind the peer's
-texture (Gram 0.613 against 0.605), mosaic at 150 flickered half as much (0.54x) but lost
-its texture (0.687 against 0.638), and both, with udnie, flickered more on ``vtest.avi``;
-only monet's 10 minutes of it (0.84x to 0.77x, every clip steadier) were kept, and monet
-then continued 10 more minutes without it (0.75x)."""
+"""Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a higher
+Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet, whose
+content changed more than the peer's while its texture had room to spare, weighs content
+more. Candy, still behind the peer on the Gram ratio after 25 minutes at style 20 (mostly at
+relu2_1: its fine texture), continued at 30, then at 40. Every style then continued at 5-20x
+the default stability weight, because longer training had made the networks flicker more
+than the rtnet models they replaced (``benchmarks/network_flicker.py``, mean warping error
+over the shared clips against theirs): at 100, great_wave went from 1.02x to 0.57x, and
+mosaic, starry_night, feathers and composition_vii to 0.57-0.74x, their Gram ratios still
+ahead of the peer's; the_scream, with the most texture to spare, weighs 400 (0.59x), and
+monet and udnie 200. Candy stays at 200 (1.32x, the one style still above its reference):
+480 more steps at 400 lowered its stability loss (0.010 to 0.009) but made it flicker more
+on the clips (1.96x), so they were not kept. A trial that also fed the stability term a
+plain wall (a photo blurred to its large shapes) was dropped: candy at 300 flickered more
+(1.47x) and fell behind the peer's texture (Gram 0.613 against 0.605), mosaic at 150
+flickered half as much (0.54x) but lost its texture (0.687 against 0.638), and both, with
+udnie, flickered more on ``vtest.avi``; only monet's 10 minutes of it (0.84x to 0.77x, every
+clip steadier) were kept, and monet then continued 10 more minutes without it (0.75x)."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
