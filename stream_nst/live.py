@@ -292,16 +292,18 @@ def _stylized(session: LiveSession, frames: Iterable[Frame]) -> Iterator[tuple[F
     previous one is smoothed and finished in another thread, so on two cores the window
     shows more frames a second (a frame comes out one painting later). Each step waits for
     both, so nothing runs while the caller acts on a key between frames."""
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        return
+    previous = first, session.paint(first)
     with ThreadPoolExecutor(1, thread_name_prefix="stream-nst-finish") as finisher:
-        previous: tuple[Frame, Painting] | None = None
         for frame in frames:
-            finishing = finisher.submit(session.finish, *previous) if previous else None
+            finishing = finisher.submit(session.finish, *previous)
             painted = frame, session.paint(frame)
-            if finishing is not None and previous is not None:
-                yield previous[0], finishing.result()
+            yield previous[0], finishing.result()
             previous = painted
-        if previous is not None:
-            yield previous[0], session.finish(*previous)
+    yield previous[0], session.finish(*previous)
 
 
 def _open_camera(
