@@ -29,30 +29,37 @@ def test_every_library_style_has_a_known_artwork() -> None:
     assert len(LIBRARY) >= 9 and "mosaic" in LIBRARY
 
 
+def _twins() -> tuple[str, str]:
+    """Two library styles trained with the very same recipe."""
+    names = sorted(LIBRARY)
+    return next((a, b) for a in names for b in names if a < b and LIBRARY[a] == LIBRARY[b])
+
+
 def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
-    recipe = asdict(LIBRARY["udnie"].weights)
-    assert LIBRARY["mosaic"].weights == LIBRARY["udnie"].weights
-    assert starting_point("udnie", tmp_path) is None  # nothing shipped: a new network
-    _model(tmp_path / "mosaic.onnx", ARCH, recipe)
-    assert starting_point("udnie", tmp_path) is None  # never fine-tuned from another style
-    _model(tmp_path / "udnie.onnx", "rtnet", recipe)  # an older architecture starts anew
-    assert starting_point("udnie", tmp_path) is None
-    _model(tmp_path / "udnie.onnx", ARCH, recipe | {"content": 0.5})  # an older objective
-    assert starting_point("udnie", tmp_path) is None
-    _model(tmp_path / "udnie.onnx", ARCH, recipe, style_size=512)  # another stroke scale
-    assert starting_point("udnie", tmp_path) is None
-    _model(tmp_path / "udnie.onnx", ARCH, recipe)
-    assert starting_point("udnie", tmp_path) == tmp_path / "udnie.onnx"  # continued
-    assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
+    style, twin = _twins()
+    recipe = asdict(LIBRARY[style].weights)
+    assert starting_point(style, tmp_path) is None  # nothing shipped: a new network
+    _model(tmp_path / f"{twin}.onnx", ARCH, recipe)
+    assert starting_point(style, tmp_path) is None  # never fine-tuned from another style
+    own = tmp_path / f"{style}.onnx"
+    _model(own, "rtnet", recipe)  # an older architecture starts anew
+    assert starting_point(style, tmp_path) is None
+    _model(own, ARCH, recipe | {"content": 0.5})  # an older objective
+    assert starting_point(style, tmp_path) is None
+    _model(own, ARCH, recipe, style_size=512)  # another stroke scale
+    assert starting_point(style, tmp_path) is None
+    _model(own, ARCH, recipe)
+    assert starting_point(style, tmp_path) == own  # continued
+    assert starting_point(twin, tmp_path) == tmp_path / f"{twin}.onnx"
 
 
 def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
     tmp_path: Path,
 ) -> None:
-    refined = LIBRARY["udnie"]
+    refined = LIBRARY["mosaic"]
     assert refined.refines == (TRAIN_WEIGHTS,) and refined.weights.style > TRAIN_WEIGHTS.style
-    _model(tmp_path / "udnie.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
-    assert starting_point("udnie", tmp_path) == tmp_path / "udnie.onnx"
+    _model(tmp_path / "mosaic.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
+    assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
     # A refinement of refinements continues every earlier lineage.
     again = LIBRARY["candy"]
     assert len(again.refines) == 3 and again.refines[0] == TRAIN_WEIGHTS
