@@ -191,6 +191,24 @@ def peer_python(venv: Path) -> Path:
     return python
 
 
+def peer_packages(venv: Path) -> str:
+    """The packages of the peer's venv and their versions: its outputs depend on them (its
+    own version is pinned, its dependencies are whatever pip chose on the day)."""
+    listing = (
+        "import importlib.metadata as m; print(', '.join(sorted("
+        "f\"{d.metadata['Name']} {d.version}\" for d in m.distributions() "
+        "if d.metadata['Name'] not in ('pip', 'setuptools', 'wheel'))))"
+    )
+    done = subprocess.run(
+        [str(peer_python(venv)), "-c", listing],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=venv,  # not the repository, whose own package metadata would be listed too
+    )
+    return done.stdout.strip()
+
+
 def peer_outputs(
     style: Style, frames: Sequence[Frame], venv: Path, cache: Path
 ) -> list[np.ndarray]:
@@ -411,6 +429,7 @@ def section_text(
     timer: Timer,
     scorer: Scorer,
     gatys_steps: int,
+    peer_environment: str,
 ) -> str:
     """The BENCHMARKS.md ``quality`` section."""
     passed = sum(verdict(rows) == "**pass**" for rows in by_style.values())
@@ -432,7 +451,8 @@ def section_text(
             "public "
             f"runtime API. Peer: `{PEER}` from PyPI, `StyleTransfer().stylize_with(frame, "
             "painting)` at its defaults (its 384 px network, output capped at 1024 px and here "
-            "resized back to the frame), in its own venv. Painting: the model's "
+            f"resized back to the frame), in its own venv ({peer_environment}). Painting: the "
+            "model's "
             "`training.style_image` from `../shared/styles`.",
             "",
             main_table(by_style),
@@ -600,7 +620,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{style.name}: {verdict(by_style[style.name])}", flush=True)
     pictures = make_pictures(styles, frames, outputs, meter, args, timer)
-    text = section_text(by_style, frames, pictures, timer, scorer, args.gatys_steps)
+    text = section_text(
+        by_style, frames, pictures, timer, scorer, args.gatys_steps, peer_packages(args.peer_venv)
+    )
     print(text)
     if args.json:
         write_json(args.json, by_style, frames, timer)
