@@ -80,7 +80,7 @@ LIBRARY: dict[str, Recipe] = {
     "the_scream": Recipe(stability=400.0),
     "composition_vii": Recipe(stability=100.0),
     "feathers": _refined(style=20.0, stability=100.0),
-    "monet_houses_of_parliament": _refined(content=6.0, stability=200.0),
+    "monet_houses_of_parliament": _refined(content=6.0, stability=400.0),
 }
 """Styles whose 15.5 minutes on the shared weights left less texture than the peer's (a higher
 Gram ratio: mosaic, candy, udnie, starry_night, feathers) weigh style more; monet, whose
@@ -104,7 +104,14 @@ Mosaic continued 500 steps at content 6 flickered less (0.65x to 0.56x, every cl
 but lost texture (Gram 0.668 against the peer's 0.638): not kept. Udnie, with texture to
 spare, then continued 380 steps at content 6: 0.62x to 0.53x, every clip at most its
 reference (vtest.avi 1.20x to 0.88x), its Gram ratio 0.568 to 0.599, still ahead of the
-peer's 0.657."""
+peer's 0.657. Monet, with the most texture to spare, continued 155 steps at 400: every clip
+at most its reference (vtest.avi 1.11x to 0.94x; mean 0.75x to 0.63x), Gram ratio 0.415 to
+0.444 against the peer's 0.592. Tried on the Zen 4 EPYC and not kept: mosaic 320 steps at
+stability 200 (steadier on every clip, vtest.avi 1.12x to 1.02x, but Gram 0.625 against the
+peer's 0.605), and candy continued at colour 100 or 1000 instead of 300 (580 steps each):
+both flickered more (cup.mp4 1.74x to 2.8x and 4.1x the reference; at 1000 its Gram ratio
+still fell, 0.575 to 0.556). Like 480 steps at stability 400 before, every continuation of
+candy so far has added flicker."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
