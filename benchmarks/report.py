@@ -19,16 +19,20 @@ BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 
 def machine() -> str:
-    """One line: CPU model (with its family and whether it has native bf16), cores usable,
-    memory, OS, Python."""
+    """One line: CPU model (with its family and model numbers, which tell CPU generations of
+    one name apart, and whether it has native bf16), cores usable, memory, OS, Python."""
     model = platform.processor() or platform.machine()
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
         found = re.search(r"Model name:\s*(.+)", out)
         family = re.search(r"CPU family:\s*(\d+)", out)
+        number = re.search(r"^Model:\s*(\d+)", out, re.MULTILINE)
         bf16 = "avx512_bf16" if re.search(r"\bavx512_bf16\b", out) else "no avx512_bf16"
         model = found.group(1).strip() if found else model
-        model += f" (family {family.group(1) if family else '?'}, {bf16})"
+        model += (
+            f" (family {family.group(1) if family else '?'}"
+            f" model {number.group(1) if number else '?'}, {bf16})"
+        )
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
