@@ -155,10 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         f"**{steadier} of {len(summary)}** styles flicker no more than their reference "
         "on average over the tuning clips (mean ratio at most 1).",
     ]
-    if args.no_write:
-        print("\n".join(lines))
-    else:
-        publish("network_flicker", lines)
+    publish("network_flicker", lines, write=not args.no_write)
     return 0
 
 

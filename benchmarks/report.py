@@ -74,8 +74,10 @@ def labelled_strip(panels: list[tuple[str, np.ndarray]], height: int = 200) -> n
     return np.hstack(tiles[:-1])
 
 
-def publish(name: str, lines: list[str]) -> None:
-    """Print a benchmark's report and write it as section ``name`` of BENCHMARKS.md."""
+def publish(name: str, lines: list[str], *, write: bool = True) -> None:
+    """Print a benchmark's report and (unless ``write`` is false: a trial run) write it as
+    section ``name`` of BENCHMARKS.md."""
     report = "\n".join(lines)
     print(report)
-    write_section(name, report)
+    if write:
+        write_section(name, report)

@@ -104,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "every unsmoothed frame; it is what the training's stability term "
         "(`train_fast/stability.py`) trades against texture.",
     ]
-    if args.no_write:
-        print("\n".join(lines))
-    else:
-        publish("shift_equivariance", lines)
+    publish("shift_equivariance", lines, write=not args.no_write)
     return 0
 
 
