@@ -108,7 +108,7 @@ peer's 0.657. Monet, with the most texture to spare, continued 155 steps at 400:
 at most its reference (vtest.avi 1.11x to 0.94x; mean 0.75x to 0.63x), Gram ratio 0.415 to
 0.444 against the peer's 0.592. Tried on the Zen 4 EPYC and not kept: mosaic 320 steps at
 stability 200 (steadier on every clip, vtest.avi 1.12x to 1.02x, but Gram 0.625 against the
-peer's 0.605), and candy continued at colour 100 or 1000 instead of 300 (580 steps each):
+peer's 0.605), and candy continued at colour 100 or 1000 instead of 300 (about 600 steps each):
 both flickered more (cup.mp4 1.74x to 2.8x and 4.1x the reference; at 1000 its Gram ratio
 still fell, 0.575 to 0.556). Like 480 steps at stability 400 before, every continuation of
 candy so far has added flicker."""
