@@ -110,8 +110,10 @@ at most its reference (vtest.avi 1.11x to 0.94x; mean 0.75x to 0.63x), Gram rati
 stability 200 (steadier on every clip, vtest.avi 1.12x to 1.02x, but Gram 0.625 against the
 peer's 0.605), and candy continued at colour 100 or 1000 instead of 300 (about 600 steps each):
 both flickered more (cup.mp4 1.74x to 2.8x and 4.1x the reference; at 1000 its Gram ratio
-still fell, 0.575 to 0.556). Like 480 steps at stability 400 before, every continuation of
-candy so far has added flicker."""
+still fell, 0.575 to 0.556), and so did 600 steps at stability 400 with a third of the
+learning rate (1e-3: cup.mp4 3.1x), although its training stability loss fell. Like 480 steps
+at stability 400 before, every continuation of candy so far has added flicker on the clips:
+the stability term's crops do not capture what makes candy's whole frames flicker."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
