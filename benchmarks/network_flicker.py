@@ -35,6 +35,16 @@ HELD_OUT_CLIPS = ("tree.avi", "realshort.mp4")
 """Clips no recipe was chosen by."""
 
 
+def ratios(style: dict[str, float], clips: tuple[str, ...]) -> list[float]:
+    """A style's now ÷ reference ratios (by clip) on ``clips``."""
+    return [r for clip, r in style.items() if clip in clips]
+
+
+def counts(values: list[float]) -> str:
+    """How many of the ratios are at most 1, as "K of N"."""
+    return f"{sum(r <= 1 for r in values)} of {len(values)}"
+
+
 def reference_model(revision: str, name: str, directory: Path) -> Path | None:
     """``models/NAME.onnx`` as it was at ``revision``, or None if it did not exist."""
     done = subprocess.run(
@@ -102,13 +112,6 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/network_flicker.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-
-    def ratios(style: dict[str, float], clips: tuple[str, ...]) -> list[float]:
-        return [r for clip, r in style.items() if clip in clips]
-
-    def counts(values: list[float]) -> str:
-        return f"{sum(r <= 1 for r in values)} of {len(values)}"
-
     summary = [
         [
             name,

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
 from train_fast.data import split_content  # noqa: E402
+from train_fast.images import resize_short_side  # noqa: E402
 
 SIDE = 360
 """Short side the photos are scaled to: the shipped models' painting size."""
@@ -42,10 +43,7 @@ def photo_squares(content_dir: Path, count: int) -> list[np.ndarray]:
     """The first ``count`` held-out photos, short side :data:`SIDE`, centre :data:`CROP`²."""
     squares = []
     for path in split_content(content_dir)[1][:count]:
-        image = cv2.imread(str(path))
-        h, w = image.shape[:2]
-        scale = SIDE / min(h, w)
-        image = cv2.resize(image, (round(w * scale), round(h * scale)), cv2.INTER_AREA)
+        image = resize_short_side(cv2.imread(str(path)), SIDE)
         h, w = image.shape[:2]
         y, x = (h - CROP) // 2, (w - CROP) // 2
         squares.append(image[y : y + CROP, x : x + CROP])
