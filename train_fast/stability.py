@@ -1,11 +1,21 @@
 """The stability term's input: a training crop changed the way the next video frame is.
 
-Between two frames of a video the picture shifts a little, its brightness drifts, sensor and
-compression noise change, and something moves somewhere. A steady network follows the shift
-and otherwise keeps its output, also far from the thing that moved: instance norm makes every
-output pixel depend on the whole frame's statistics, so a person walking through a still
-scene otherwise makes the painting ripple everywhere. :func:`next_frame` builds that second
-frame and the mask of the pixels whose output should not change.
+Between two frames of a video the picture moves a little (the camera pans by a fraction of a
+pixel or a few, turns, zooms; leaves and faces move on their own), its brightness drifts,
+sensor and compression noise change, and something moves somewhere. A steady network
+follows the motion and otherwise keeps its output, also far from the thing that moved:
+instance norm makes every output pixel depend on the whole frame's statistics, so a person
+walking through a still scene otherwise makes the painting ripple everywhere.
+:func:`next_frame` builds that second frame, the motion that carries the first frame's
+output into it, and the mask of the pixels whose output should follow.
+
+The motion is a random smooth warp sampled bilinearly (Wang et al. 2020, "Consistent video
+style transfer via compound regularization", train on single images the same way): a
+translation by any fraction of a pixel up to the network's stride, a slight rotation and
+zoom, and a smooth local displacement. Comparing the moved output with the first output
+carried by the same warp is the warping error the flicker benchmarks measure along a clip's
+optical flow (Lai et al. 2018), so textures locked to the stride grid, or that a sub-pixel
+motion redraws, cost here.
 """
 
 from __future__ import annotations
@@ -13,61 +23,112 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.nn import functional as F
 
 BRIGHTNESS_CHANGE = 0.2
 """Full range of the per-image brightness gain (1 ± 10 %)."""
 NOISE_STD = 6.0
 """Standard deviation of the added pixel noise, in 0–255 levels."""
+SMOOTH_NOISE_STD = 3.0
+"""Standard deviation of each layer of smooth noise, in 0–255 levels."""
+SMOOTH_NOISE_CELLS = (4, 16, 48)
+"""Cell sizes (px) of the smooth noise layers: compression and sensor noise vary over
+blocks of pixels, exposure and white balance over large areas. Networks that invent texture
+on plain areas amplify such small, smooth changes most: 2 levels of noise varying over
+16-px cells changed a candy model's output 60 times as much as the rtnet model's it
+replaced, and were most of its flicker on a still scene."""
 MOVED_FRACTION = 4
-"""The moved patch's side is the window's side divided by this (1/16 of the area)."""
+"""The moved patch's side is the crop's side divided by this (1/16 of the area)."""
 REACH_FRACTION = 8
-"""Around the moved patch, this fraction of the window's side may change too (the network
+"""Around the moved patch, this fraction of the crop's side may change too (the network
 paints a neighbourhood, not a pixel)."""
+MAX_TURN_DEGREES = 1.0
+"""Largest rotation between the two frames."""
+MAX_ZOOM = 0.02
+"""Largest change of scale between the two frames (± 2 %)."""
+LOCAL_MOTION_PX = 1.0
+"""Standard deviation of the smooth local displacement (things moving on their own), px."""
+LOCAL_MOTION_CELLS = 6
+"""The local displacement varies smoothly over this many cells across the crop."""
 
 
 @dataclass(frozen=True)
 class NextFrame:
-    """A changed crop and where the network's output should stay as it was."""
+    """A changed crop, the warp from it back to the original, and where the output should
+    follow the warp."""
 
     image: torch.Tensor
-    """``N×3×S×S`` input, 0–255: a window of the crop, changed."""
-    window: tuple[slice, slice]
-    """Where in the original crop (rows, columns) ``image`` was taken from."""
+    """``N×3×S×S`` input, 0–255: the crop warped and changed."""
+    grid: torch.Tensor
+    """``N×S×S×2`` sampling grid (``grid_sample``'s, ``align_corners=False``): pixel ``(y, x)``
+    of ``image`` shows the original crop at ``grid[:, y, x]``."""
     steady: torch.Tensor
-    """``N×1×S×S`` float mask: 1 where the output should equal the original's (in the window),
-    0 on the moved patch and its reach and on the window's border of ``multiple`` pixels."""
+    """``N×1×S×S`` float mask: 1 where the output should equal the original's carried by the
+    warp; 0 on the moved patch and its reach, and within ``multiple`` pixels of either
+    frame's edge (where the warp samples near or outside the original's)."""
 
 
 def next_frame(content: torch.Tensor, multiple: int) -> NextFrame:
-    """The frame after ``content`` (``N×3×H×H``, 0–255), for a network whose input size must be
-    a multiple of ``multiple``.
+    """The frame after ``content`` (``N×3×S×S``, 0–255), for a network whose input size must
+    be a multiple of ``multiple`` (its total stride).
 
-    The window is shifted by 0 to ``multiple - 1`` pixels (moving the picture against the
-    network's stride grid too), each image's brightness scaled by up to 10 %, noise added, and
-    one square patch replaced by the same place of another image of the batch (a mirrored one
-    when the batch has one image): something moved there.
+    Each image moves by its own random smooth warp (see the module docstring), its
+    brightness is scaled by up to 10 %, pixel noise and smooth noise are added, and one
+    square patch is replaced by
+    the same place of another image of the batch (a mirrored one when the batch has one
+    image): something moved there.
     """
-    n, _, height, _ = content.shape
-    size = height - multiple
-    dy, dx = (int(v) for v in torch.randint(0, multiple, (2,)))
-    window = (slice(dy, dy + size), slice(dx, dx + size))
-    image = content[..., window[0], window[1]]
+    n, _, size, _ = content.shape
+    grid = _random_warp(n, size, multiple, content.device)
+    image = F.grid_sample(
+        content, grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
+    pixels = (grid + 1) * size / 2 - 0.5  # sampled positions in the original, pixels
+    inside = ((pixels >= multiple) & (pixels <= size - 1 - multiple)).all(dim=-1)
+    steady = torch.zeros(n, 1, size, size, dtype=content.dtype, device=content.device)
+    steady[..., multiple:-multiple, multiple:-multiple] = 1.0  # both outputs away from edges
+    steady *= inside.unsqueeze(1)
     elsewhere = image.roll(1, dims=0) if n > 1 else image.flip(-1)
     side, reach = size // MOVED_FRACTION, size // REACH_FRACTION
-    steady = torch.zeros(n, 1, size, size, dtype=content.dtype, device=content.device)
-    steady[..., multiple:-multiple, multiple:-multiple] = 1.0
-    image = image.clone()
     for i, (y, x) in enumerate(torch.randint(0, size - side + 1, (n, 2)).tolist()):
         image[i, :, y : y + side, x : x + side] = elsewhere[i, :, y : y + side, x : x + side]
         steady[i, :, max(0, y - reach) : y + side + reach, max(0, x - reach) : x + side + reach] = 0
     gain = 1.0 + BRIGHTNESS_CHANGE * (torch.rand(n, 1, 1, 1, device=content.device) - 0.5)
-    image = (image * gain + torch.randn_like(image) * NOISE_STD).clamp(0, 255)
-    return NextFrame(image, window, steady)
+    image = (image * gain + _noise(image)).clamp(0, 255)
+    return NextFrame(image, grid, steady)
+
+
+def _noise(image: torch.Tensor) -> torch.Tensor:
+    """Pixel noise plus smooth noise at each of :data:`SMOOTH_NOISE_CELLS`, per colour."""
+    n, c, size, _ = image.shape
+    noise = torch.randn_like(image) * NOISE_STD
+    for cell in SMOOTH_NOISE_CELLS:
+        coarse = torch.randn(n, c, -(-size // cell) + 1, -(-size // cell) + 1, device=image.device)
+        noise += F.interpolate(coarse, size=(size, size), mode="bilinear") * SMOOTH_NOISE_STD
+    return noise
+
+
+def _random_warp(n: int, size: int, multiple: int, device: torch.device) -> torch.Tensor:
+    """``N×S×S×2`` grids: a sub-pixel translation of up to ``multiple`` pixels, a slight
+    rotation and zoom about the centre, and a smooth local displacement."""
+    turn = torch.deg2rad((torch.rand(n, device=device) * 2 - 1) * MAX_TURN_DEGREES)
+    zoom = 1.0 + (torch.rand(n, device=device) * 2 - 1) * MAX_ZOOM
+    shift = (torch.rand(n, 2, device=device) * 2 - 1) * multiple * 2 / size  # normalised
+    cos, sin = torch.cos(turn) * zoom, torch.sin(turn) * zoom
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
+    grid = F.affine_grid(theta, [n, 1, size, size], align_corners=False)
+    coarse = torch.randn(n, 2, LOCAL_MOTION_CELLS, LOCAL_MOTION_CELLS, device=device)
+    local = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=True)
+    return grid + local.permute(0, 2, 3, 1) * LOCAL_MOTION_PX * 2 / size
 
 
 def output_change(moved: torch.Tensor, output: torch.Tensor, frame: NextFrame) -> torch.Tensor:
-    """Mean squared change on [0, 1] between the output for ``frame`` (``moved``) and the
-    original ``output`` at the same place, over the pixels that should have stayed."""
-    before = output[..., frame.window[0], frame.window[1]]
-    squared = ((moved - before) / 255.0).pow(2) * frame.steady
+    """Mean squared difference on [0, 1] between the output for ``frame`` (``moved``) and
+    the original ``output`` carried by the frame's warp, over the pixels that should follow."""
+    carried = F.grid_sample(
+        output, frame.grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
+    squared = ((moved - carried) / 255.0).pow(2) * frame.steady
     return squared.sum() / (frame.steady.sum() * moved.shape[1]).clamp_min(1.0)

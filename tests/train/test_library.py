@@ -15,7 +15,7 @@ from tiny_model import build_tiny_model
 from train_fast.artworks import KNOWN_ARTWORKS
 from train_fast.cli import library_main as main
 from train_fast.library import ARCH, LIBRARY, library_settings, starting_point
-from train_fast.train import TRAIN_WEIGHTS
+from train_fast.train import TRAIN_WEIGHTS, TrainSettings
 
 
 def _model(path: Path, architecture: str, weights: dict, style_size: int = 384) -> Path:
@@ -29,17 +29,11 @@ def test_every_library_style_has_a_known_artwork() -> None:
     assert len(LIBRARY) >= 9 and "mosaic" in LIBRARY
 
 
-def _twins() -> tuple[str, str]:
-    """Two library styles trained with the very same recipe."""
-    names = sorted(LIBRARY)
-    return next((a, b) for a in names for b in names if a < b and LIBRARY[a] == LIBRARY[b])
-
-
 def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
-    style, twin = _twins()
+    style, other = sorted(LIBRARY)[:2]
     recipe = asdict(LIBRARY[style].weights)
     assert starting_point(style, tmp_path) is None  # nothing shipped: a new network
-    _model(tmp_path / f"{twin}.onnx", ARCH, recipe)
+    _model(tmp_path / f"{other}.onnx", ARCH, recipe)  # another style's, this recipe
     assert starting_point(style, tmp_path) is None  # never fine-tuned from another style
     own = tmp_path / f"{style}.onnx"
     _model(own, "rtnet", recipe)  # an older architecture starts anew
@@ -50,16 +44,17 @@ def test_a_style_continues_only_a_model_of_its_recipe(tmp_path: Path) -> None:
     assert starting_point(style, tmp_path) is None
     _model(own, ARCH, recipe)
     assert starting_point(style, tmp_path) == own  # continued
-    assert starting_point(twin, tmp_path) == tmp_path / f"{twin}.onnx"
+    _model(tmp_path / f"{other}.onnx", ARCH, asdict(LIBRARY[other].weights))
+    assert starting_point(other, tmp_path) == tmp_path / f"{other}.onnx"  # its own recipe
 
 
 def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
     tmp_path: Path,
 ) -> None:
-    refined = LIBRARY["mosaic"]
+    refined = LIBRARY["great_wave"]
     assert refined.refines == (TRAIN_WEIGHTS,) and refined.weights.style > TRAIN_WEIGHTS.style
-    _model(tmp_path / "mosaic.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
-    assert starting_point("mosaic", tmp_path) == tmp_path / "mosaic.onnx"
+    _model(tmp_path / "great_wave.onnx", ARCH, asdict(TRAIN_WEIGHTS))  # trained before the change
+    assert starting_point("great_wave", tmp_path) == tmp_path / "great_wave.onnx"
     # A refinement of refinements continues every earlier lineage.
     again = LIBRARY["candy"]
     assert len(again.refines) == 3 and again.refines[0] == TRAIN_WEIGHTS
@@ -87,6 +82,7 @@ def test_library_settings_follow_the_recipe(tmp_path: Path) -> None:
     assert settings.arch == ARCH and settings.minutes == 5 and settings.init is None
     assert settings.weights == recipe.weights
     assert settings.stability_weight == recipe.stability
+    assert settings.learning_rate == recipe.learning_rate < TrainSettings.learning_rate
     assert settings.artwork.artist == KNOWN_ARTWORKS["udnie"].artist
 
 

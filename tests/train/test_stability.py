@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
+from torch.nn import functional as F  # noqa: E402
 
+from train_fast import stability  # noqa: E402
 from train_fast.stability import BRIGHTNESS_CHANGE, NOISE_STD, next_frame, output_change  # noqa: E402
 
 
@@ -13,23 +15,48 @@ def _photos(n: int = 2, size: int = 96) -> torch.Tensor:
     return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(1)) * 255
 
 
-def test_the_next_frame_is_a_noisy_window_with_one_moved_patch() -> None:
+def test_the_next_frame_is_a_noisy_warp_with_one_moved_patch() -> None:
     torch.manual_seed(0)
     content = _photos()
     frame = next_frame(content, 8)
-    rows, cols = frame.window
-    assert frame.image.shape == (2, 3, 88, 88) and frame.steady.shape == (2, 1, 88, 88)
-    assert 0 <= rows.start < 8 and 0 <= cols.start < 8
+    assert frame.image.shape == (2, 3, 96, 96) and frame.steady.shape == (2, 1, 96, 96)
     assert float(frame.image.min()) >= 0 and float(frame.image.max()) <= 255
-    window = content[..., rows, cols]
-    changed = (frame.image - window).abs().mean(1)  # per pixel, over colours
+    pixels = (frame.grid + 1) * 96 / 2 - 0.5  # where each pixel was in the original
+    motion = pixels - torch.stack(
+        torch.meshgrid(torch.arange(96.0), torch.arange(96.0), indexing="xy"), -1
+    )
+    assert 0.1 < float(motion.abs().mean()) < 8  # moved, by less than the stride
+    assert float((motion - motion.round()).abs().mean()) > 0.1  # by fractions of a pixel
+    carried = F.grid_sample(content, frame.grid, padding_mode="border", align_corners=False)
+    changed = (frame.image - carried).abs().mean(1)  # per pixel, over colours
     # another photo's pixels: more than brightness and noise change a pixel
     moved = changed > 4 * NOISE_STD + BRIGHTNESS_CHANGE / 2 * 255
     for i in range(2):
-        assert 0.01 < float(moved[i].float().mean()) < 1 / 16  # part of 1/16 of the window
+        assert 0.01 < float(moved[i].float().mean()) < 1 / 16  # part of 1/16 of the crop
         assert not bool((frame.steady[i, 0] > 0)[moved[i]].any())  # never asked to stay
-        assert bool((frame.steady[i, 0, :8] == 0).all() and (frame.steady[i, 0, -8:] == 0).all())
-    assert 0.3 < float(frame.steady.mean()) < 0.6
+        assert bool((frame.steady[i, 0, :4] == 0).all() and (frame.steady[i, 0, -4:] == 0).all())
+    assert 0.3 < float(frame.steady.mean()) < 0.7
+
+
+def test_a_texture_fixed_to_the_pixel_grid_costs_more_than_one_that_moves() -> None:
+    """What the warp is for: a network whose texture stays on its stride grid while the
+    picture moves (the flicker the clips measure) costs more than one that follows."""
+    torch.manual_seed(0)
+    content = _photos(2)
+    stripes = 60.0 * torch.sin(torch.arange(96.0) * 2.1)  # a fixed fine texture
+
+    def follows(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def fixed(x: torch.Tensor) -> torch.Tensor:
+        return x + stripes
+
+    costs = {}
+    for name, net in (("follows", follows), ("fixed", fixed)):
+        torch.manual_seed(1)
+        frame = next_frame(content, 8)
+        costs[name] = float(output_change(net(frame.image), net(content), frame))
+    assert costs["fixed"] > 2 * costs["follows"] > 0
 
 
 def test_a_network_that_depends_on_the_whole_frame_costs_more() -> None:
@@ -51,8 +78,33 @@ def test_a_network_that_depends_on_the_whole_frame_costs_more() -> None:
     assert costs["global"] > 2 * costs["local"] > 0
 
 
+def test_a_network_that_amplifies_small_smooth_changes_costs_more(monkeypatch) -> None:
+    """What the smooth noise is for: a network that turns faint, smooth variations into
+    texture (plain walls) is measured by them, not only by pixel noise, which it ignores."""
+    content = F.avg_pool2d(_photos(2), 9, 1, 4, count_include_pad=False)
+
+    def follows(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def amplifies(x: torch.Tensor) -> torch.Tensor:
+        fine = F.avg_pool2d(x, 9, 1, 4, count_include_pad=False)
+        return x + 10.0 * (fine - F.avg_pool2d(x, 33, 1, 16, count_include_pad=False))
+
+    def ratio() -> float:
+        costs = []
+        for net in (follows, amplifies):
+            torch.manual_seed(1)
+            frame = next_frame(content, 8)
+            costs.append(float(output_change(net(frame.image), net(content), frame)))
+        return costs[1] / costs[0]
+
+    with_smooth_noise = ratio()
+    monkeypatch.setattr(stability, "SMOOTH_NOISE_STD", 0.0)
+    assert with_smooth_noise > 2 * ratio() > 2 * 1.5
+
+
 def test_a_single_image_moves_a_mirrored_patch_of_itself() -> None:
     torch.manual_seed(0)
     frame = next_frame(_photos(1), 8)
-    assert frame.image.shape == (1, 3, 88, 88)
+    assert frame.image.shape == (1, 3, 96, 96)
     assert 0 < float(frame.steady.mean()) < 1
