@@ -57,7 +57,7 @@ def test_a_refined_recipe_continues_the_networks_of_the_weights_it_refines(
     assert starting_point("great_wave", tmp_path) == tmp_path / "great_wave.onnx"
     # A refinement of refinements continues every earlier lineage.
     again = LIBRARY["candy"]
-    assert len(again.refines) == 3 and again.refines[0] == TRAIN_WEIGHTS
+    assert len(again.refines) > 2 and again.refines[0] == TRAIN_WEIGHTS
     for earlier in again.refines:
         _model(tmp_path / "candy.onnx", ARCH, asdict(earlier))
         assert starting_point("candy", tmp_path) == tmp_path / "candy.onnx"
