@@ -153,7 +153,9 @@ after 2 minutes was steadier on all seven clips (cup.mp4 1.74x to 1.51x, cityCC0
 to 0.97x, tree.avi 3.82x to 3.61x); at 6 minutes it was steadier on cup.mp4 but less on
 tree.avi and vtest.avi, so the 2-minute model is the shipped one. One more minute from it at
 2000 steadied every clip again (cup.mp4 1.14x, sintel_mountain_2 under its reference) but
-cost the texture (Gram 0.618 against 0.598): not kept."""
+cost the texture (Gram 0.618 against 0.598): not kept; 1-2 minutes at 2000 with style 160
+kept more texture (0.583) but flickered more than the shipped model on four clips (box.mp4,
+vtest.avi, sintel_mountain_2, tree.avi): not kept either."""
 
 
 def trained_with(model: Path, recipe: Recipe) -> bool:
