@@ -35,7 +35,7 @@ SMOOTH_NOISE_CELLS = (4, 16, 48)
 """Cell sizes (px) of the smooth noise layers: compression and sensor noise vary over
 blocks of pixels, exposure and white balance over large areas. Networks that invent texture
 on plain areas amplify such small, smooth changes most: 2 levels of noise varying over
-16-px cells changed a candy model's output 60 times as much as the rtnet model's it
+16-px cells changed a candy model's output about 70 times as much as the rtnet model's it
 replaced, and were most of its flicker on a still scene."""
 MOVED_FRACTION = 4
 """The moved patch's side is the crop's side divided by this (1/16 of the area)."""
@@ -74,15 +74,12 @@ def next_frame(content: torch.Tensor, multiple: int) -> NextFrame:
 
     Each image moves by its own random smooth warp (see the module docstring), its
     brightness is scaled by up to 10 %, pixel noise and smooth noise are added, and one
-    square patch is replaced by
-    the same place of another image of the batch (a mirrored one when the batch has one
-    image): something moved there.
+    square patch is replaced by the same place of another image of the batch (a mirrored
+    one when the batch has one image): something moved there.
     """
     n, _, size, _ = content.shape
     grid = _random_warp(n, size, multiple, content.device)
-    image = F.grid_sample(
-        content, grid, mode="bilinear", padding_mode="border", align_corners=False
-    )
+    image = carry(content, grid)
     pixels = (grid + 1) * size / 2 - 0.5  # sampled positions in the original, pixels
     inside = ((pixels >= multiple) & (pixels <= size - 1 - multiple)).all(dim=-1)
     steady = torch.zeros(n, 1, size, size, dtype=content.dtype, device=content.device)
@@ -103,7 +100,8 @@ def _noise(image: torch.Tensor) -> torch.Tensor:
     n, c, size, _ = image.shape
     noise = torch.randn_like(image) * NOISE_STD
     for cell in SMOOTH_NOISE_CELLS:
-        coarse = torch.randn(n, c, -(-size // cell) + 1, -(-size // cell) + 1, device=image.device)
+        cells = -(-size // cell) + 1  # enough cells to cover the crop
+        coarse = torch.randn(n, c, cells, cells, device=image.device)
         noise += F.interpolate(coarse, size=(size, size), mode="bilinear") * SMOOTH_NOISE_STD
     return noise
 
@@ -124,11 +122,13 @@ def _random_warp(n: int, size: int, multiple: int, device: torch.device) -> torc
     return grid + local.permute(0, 2, 3, 1) * LOCAL_MOTION_PX * 2 / size
 
 
+def carry(image: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """``image`` (``N×C×S×S``) moved by a warp's sampling ``grid``: bilinear, edges repeated."""
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def output_change(moved: torch.Tensor, output: torch.Tensor, frame: NextFrame) -> torch.Tensor:
     """Mean squared difference on [0, 1] between the output for ``frame`` (``moved``) and
     the original ``output`` carried by the frame's warp, over the pixels that should follow."""
-    carried = F.grid_sample(
-        output, frame.grid, mode="bilinear", padding_mode="border", align_corners=False
-    )
-    squared = ((moved - carried) / 255.0).pow(2) * frame.steady
+    squared = ((moved - carry(output, frame.grid)) / 255.0).pow(2) * frame.steady
     return squared.sum() / (frame.steady.sum() * moved.shape[1]).clamp_min(1.0)

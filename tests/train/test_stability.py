@@ -8,11 +8,29 @@ torch = pytest.importorskip("torch")
 from torch.nn import functional as F  # noqa: E402
 
 from train_fast import stability  # noqa: E402
-from train_fast.stability import BRIGHTNESS_CHANGE, NOISE_STD, next_frame, output_change  # noqa: E402
+from train_fast.stability import (  # noqa: E402
+    BRIGHTNESS_CHANGE,
+    NOISE_STD,
+    carry,
+    next_frame,
+    output_change,
+)
 
 
 def _photos(n: int = 2, size: int = 96) -> torch.Tensor:
     return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(1)) * 255
+
+
+def _follows(x: torch.Tensor) -> torch.Tensor:
+    """A network that follows the picture exactly."""
+    return x
+
+
+def _cost(net, content: torch.Tensor) -> float:
+    """The stability cost of ``net`` on ``content``, for the same next frame every call."""
+    torch.manual_seed(1)
+    frame = next_frame(content, 8)
+    return float(output_change(net(frame.image), net(content), frame))
 
 
 def test_the_next_frame_is_a_noisy_warp_with_one_moved_patch() -> None:
@@ -27,7 +45,7 @@ def test_the_next_frame_is_a_noisy_warp_with_one_moved_patch() -> None:
     )
     assert 0.1 < float(motion.abs().mean()) < 8  # moved, by less than the stride
     assert float((motion - motion.round()).abs().mean()) > 0.1  # by fractions of a pixel
-    carried = F.grid_sample(content, frame.grid, padding_mode="border", align_corners=False)
+    carried = carry(content, frame.grid)
     changed = (frame.image - carried).abs().mean(1)  # per pixel, over colours
     # another photo's pixels: more than brightness and noise change a pixel
     moved = changed > 4 * NOISE_STD + BRIGHTNESS_CHANGE / 2 * 255
@@ -45,18 +63,10 @@ def test_a_texture_fixed_to_the_pixel_grid_costs_more_than_one_that_moves() -> N
     content = _photos(2)
     stripes = 60.0 * torch.sin(torch.arange(96.0) * 2.1)  # a fixed fine texture
 
-    def follows(x: torch.Tensor) -> torch.Tensor:
-        return x
-
     def fixed(x: torch.Tensor) -> torch.Tensor:
         return x + stripes
 
-    costs = {}
-    for name, net in (("follows", follows), ("fixed", fixed)):
-        torch.manual_seed(1)
-        frame = next_frame(content, 8)
-        costs[name] = float(output_change(net(frame.image), net(content), frame))
-    assert costs["fixed"] > 2 * costs["follows"] > 0
+    assert _cost(fixed, content) > 2 * _cost(_follows, content) > 0
 
 
 def test_a_network_that_depends_on_the_whole_frame_costs_more() -> None:
@@ -64,18 +74,10 @@ def test_a_network_that_depends_on_the_whole_frame_costs_more() -> None:
     torch.manual_seed(0)
     content = _photos(4)
 
-    def local(x: torch.Tensor) -> torch.Tensor:
-        return x
-
     def global_(x: torch.Tensor) -> torch.Tensor:
         return x + 4.0 * (x.mean(dim=(1, 2, 3), keepdim=True) - 128.0)
 
-    costs = {}
-    for name, net in (("local", local), ("global", global_)):
-        torch.manual_seed(1)
-        frame = next_frame(content, 8)
-        costs[name] = float(output_change(net(frame.image), net(content), frame))
-    assert costs["global"] > 2 * costs["local"] > 0
+    assert _cost(global_, content) > 2 * _cost(_follows, content) > 0
 
 
 def test_a_network_that_amplifies_small_smooth_changes_costs_more(monkeypatch) -> None:
@@ -83,20 +85,12 @@ def test_a_network_that_amplifies_small_smooth_changes_costs_more(monkeypatch) -
     texture (plain walls) is measured by them, not only by pixel noise, which it ignores."""
     content = F.avg_pool2d(_photos(2), 9, 1, 4, count_include_pad=False)
 
-    def follows(x: torch.Tensor) -> torch.Tensor:
-        return x
-
     def amplifies(x: torch.Tensor) -> torch.Tensor:
         fine = F.avg_pool2d(x, 9, 1, 4, count_include_pad=False)
         return x + 10.0 * (fine - F.avg_pool2d(x, 33, 1, 16, count_include_pad=False))
 
     def ratio() -> float:
-        costs = []
-        for net in (follows, amplifies):
-            torch.manual_seed(1)
-            frame = next_frame(content, 8)
-            costs.append(float(output_change(net(frame.image), net(content), frame)))
-        return costs[1] / costs[0]
+        return _cost(amplifies, content) / _cost(_follows, content)
 
     with_smooth_noise = ratio()
     monkeypatch.setattr(stability, "SMOOTH_NOISE_STD", 0.0)
