@@ -1,0 +1,121 @@
+"""Where on a still-camera clip the networks flicker: on the things that move, or elsewhere.
+
+On a clip from a still camera (``vtest.avi``: people walking across a square; ``box.mp4``),
+each pixel is *near motion* when it lies within ``--reach`` px of a pixel whose flow differs
+from the frame's median flow by more than ``--moving`` px (something moving on its own; the
+median is the camera), and *still* otherwise. For every shipped style and its reference
+(the model of the same style at ``--reference``, as in ``benchmarks/network_flicker.py``),
+the first ``--frames`` frames are stylised one by one with no smoothing, and the warping
+error along the source's flow (``stream_nst.flicker``) is split into the two parts: the
+share of the error near motion, and the mean error over the still pixels.
+
+(On clips where the camera shakes or pans, the flow of plain areas is noisy enough to call
+most pixels moving: this split is for still cameras.)
+
+    python benchmarks/flicker_near_motion.py [--clip vtest.avi] [--styles mosaic candy]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from itertools import pairwise
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.network_flicker import reference_model  # noqa: E402
+from benchmarks.report import machine, markdown_table, publish  # noqa: E402
+from stream_nst.engine import Stylizer  # noqa: E402
+from stream_nst.flicker import Motion, MotionEstimator, read_frames, warp  # noqa: E402
+
+
+def near_motion(motion: Motion, moving: float, reach: int) -> np.ndarray:
+    """bool ``HxW``: within ``reach`` px of a pixel moving ``moving`` px against the median."""
+    own = motion.flow - np.median(motion.flow.reshape(-1, 2), axis=0)
+    mask = (np.linalg.norm(own, axis=-1) > moving).astype(np.uint8)
+    return cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def split_error(
+    outputs: list[np.ndarray], motions: list[Motion], near: list[np.ndarray]
+) -> tuple[float, float]:
+    """(share of the summed warping error near motion, mean error ×10⁻³ of still pixels)."""
+    near_sum = still_sum = still_count = 0.0
+    for (previous, current), motion, close in zip(pairwise(outputs), motions, near, strict=True):
+        carried = warp(previous.astype(np.float32), motion.flow)
+        error = np.square((current.astype(np.float32) - carried) / 255.0).mean(axis=-1)
+        near_sum += float(error[motion.visible & close].sum())
+        still = motion.visible & ~close
+        still_sum += float(error[still].sum())
+        still_count += int(np.count_nonzero(still))
+    return near_sum / (near_sum + still_sum), still_sum / max(1.0, still_count) * 1e3
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--clip", type=Path, default=ROOT.parent / "shared" / "videos" / "vtest.avi")
+    p.add_argument("--reference", default="f957cb1", help="git revision of the old models")
+    p.add_argument("--frames", type=int, default=40)
+    p.add_argument("--max-width", type=int, default=640)
+    p.add_argument("--moving", type=float, default=0.5, help="px against the median flow")
+    p.add_argument("--reach", type=int, default=8, help="px around moving pixels")
+    p.add_argument("--styles", nargs="*", default=None, help="default: every shipped style")
+    p.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    p.add_argument("--no-write", action="store_true", help="print only: BENCHMARKS.md stays")
+    args = p.parse_args(argv)
+    frames = list(read_frames(args.clip, max_frames=args.frames, max_width=args.max_width))
+    estimate = MotionEstimator()
+    motions = [estimate(a, b) for a, b in pairwise(frames)]
+    near = [near_motion(m, args.moving, args.reach) for m in motions]
+    near_share = float(np.mean([np.count_nonzero(c) / c.size for c in near]))
+    names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            old = reference_model(args.reference, name, Path(tmp))
+            if old is None:
+                continue
+            cells = []
+            for model in (old, args.models_dir / f"{name}.onnx"):
+                stylizer = Stylizer(model)
+                share, still = split_error([stylizer.stylize(f) for f in frames], motions, near)
+                cells += [f"{share:.0%}", f"{still:.2f}"]
+            rows.append([f"`{name}`", *cells])
+            print(f"{name}: {cells}", flush=True)
+    command = "python benchmarks/flicker_near_motion.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    lines = [
+        "## Where the networks flicker on a still camera",
+        "",
+        f"Machine: {machine()}. Command: `{command}`. Clip `{args.clip.name}`, first "
+        f"{args.frames} frames at most {args.max_width} px wide, each stylised alone with no "
+        f"smoothing. *Near motion*: within {args.reach} px of a pixel whose flow (OpenCV DIS) "
+        f"differs from the frame's median by more than {args.moving} px (on average "
+        f"{near_share:.0%} of the frame); *still*: the rest. Warping error as in "
+        f"*Flicker of the networks themselves*; reference: the models at `{args.reference}`.",
+        "",
+        markdown_table(
+            [
+                "style",
+                "reference: share of the error near motion",
+                "reference: still pixels ×10⁻³",
+                "now: share near motion",
+                "now: still pixels ×10⁻³",
+            ],
+            rows,
+        ),
+    ]
+    publish("flicker_near_motion", lines, write=not args.no_write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

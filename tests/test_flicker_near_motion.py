@@ -1,0 +1,46 @@
+"""benchmarks/flicker_near_motion.py: the split of the warping error by nearness to motion."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import cv2
+import numpy as np
+
+from benchmarks.flicker_near_motion import near_motion, split_error
+from stream_nst.flicker import MotionEstimator
+
+
+def _clip() -> list[np.ndarray]:
+    """A still textured scene with a square moving right by 3 px per frame."""
+    rng = np.random.default_rng(0)
+    scene = cv2.resize(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), (128, 96))
+    patch = cv2.resize(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8), (20, 20))
+    frames = []
+    for t in range(6):
+        frame = scene.copy()
+        frame[38:58, 20 + 3 * t : 40 + 3 * t] = patch
+        frames.append(frame)
+    return frames
+
+
+def test_the_moving_square_is_near_motion_and_the_scene_is_still() -> None:
+    frames = _clip()
+    motions = [MotionEstimator()(a, b) for a, b in pairwise(frames)]
+    near = [near_motion(m, moving=0.5, reach=8) for m in motions]
+    for mask, t in zip(near, range(1, 6), strict=True):
+        assert mask[48, 30 + 3 * t]  # the square's centre
+        assert not mask[:20].any() and not mask[:, 100:].any()  # far from it
+
+
+def test_noise_on_the_still_scene_counts_as_still_error() -> None:
+    frames = _clip()
+    motions = [MotionEstimator()(a, b) for a, b in pairwise(frames)]
+    near = [near_motion(m, moving=0.5, reach=8) for m in motions]
+    rng = np.random.default_rng(1)
+    noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    _, clean_still = split_error(frames, motions, near)
+    share, noisy_still = split_error(noisy, motions, near)
+    assert clean_still < 0.05  # ×10⁻³: the still scene carried along its flow is itself
+    assert noisy_still > 10 * max(clean_still, 0.01)
+    assert share < 0.5  # the noise is everywhere, most of it on the still pixels
