@@ -13,7 +13,11 @@ each such change alone, away from the borders:
 * *shift by 8*: the same for s = 8, which moves the picture with the grid;
 * *pixel noise*: Gaussian noise of 2 levels (0–255) added to every pixel;
 * *smooth noise*: 2 levels of noise varying smoothly over 16-pixel cells (bilinear);
-* *brightness*: the photo 1 % brighter.
+* *brightness*: the photo 1 % brighter;
+* *compression*: two captures of the photo, each with its own 1.5 levels of pixel noise,
+  JPEG-compressed at the same quality (25, 45 and 65; the mean), against each other: the
+  8×8 blocks whose quantisation the noise flips change, as a still camera's compressed
+  frames do (the change of ``vtest.avi``'s still pixels from frame to frame).
 
     python benchmarks/input_sensitivity.py [--photos 24] [--reference f957cb1]
 """
@@ -49,6 +53,10 @@ SMOOTH_CELL = 16
 """Cell size (px) of the smooth noise."""
 BRIGHTER = 1.01
 """The brightness change."""
+CAPTURE_NOISE = 1.5
+"""Standard deviation of each capture's pixel noise before compression, 0–255 levels."""
+JPEG_QUALITIES = (25, 45, 65)
+"""The JPEG qualities of the compression column."""
 
 
 def photo_squares(content_dir: Path, count: int) -> list[np.ndarray]:
@@ -101,7 +109,26 @@ CHANGES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "brightness": brighter,
 }
 """The input changes other than shifts, by column name."""
-COLUMNS = ("shift off the grid", "shift by 8", *CHANGES)
+COLUMNS = ("shift off the grid", "shift by 8", *CHANGES, "compression")
+
+
+def compressed_capture(photo: np.ndarray, quality: int, rng: np.random.Generator) -> np.ndarray:
+    """``photo`` with fresh pixel noise, through JPEG at ``quality``."""
+    noisy = _noisy(photo, rng.normal(0.0, CAPTURE_NOISE, photo.shape))
+    _, data = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def compression_change(model: StyleModel, photo: np.ndarray, rng: np.random.Generator) -> float:
+    """Mean change between the outputs of two compressed captures of ``photo``."""
+    return float(
+        np.mean(
+            [
+                _change(*(model.run(compressed_capture(photo, q, rng)) for _ in range(2)))
+                for q in JPEG_QUALITIES
+            ]
+        )
+    )
 
 
 def sensitivity(model: StyleModel, photos: list[np.ndarray]) -> list[float]:
@@ -115,6 +142,7 @@ def sensitivity(model: StyleModel, photos: list[np.ndarray]) -> list[float]:
                 np.mean([shift_change(model, photo, s) for s in range(1, 8)]),
                 shift_change(model, photo, 8),
                 *(_change(model.run(change(photo, rng)), base) for change in CHANGES.values()),
+                compression_change(model, photo, rng),
             ]
         )
     return [float(v) * 1e3 for v in np.mean(rows, axis=0)]
@@ -155,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         "the input changes as between video frames: shifted diagonally by 1–7 pixels (mean; "
         "against the 8-pixel stride grid, compared with the output shifted alike) or by 8 "
         f"(with the grid); {NOISE_LEVELS:g} levels of noise on every pixel, or varying smoothly "
-        f"over {SMOOTH_CELL}-pixel cells; {BRIGHTER - 1:.0%} brighter. **Shipped** (reference: "
+        f"over {SMOOTH_CELL}-pixel cells; {BRIGHTER - 1:.0%} brighter; or, for *compression*, "
+        f"two captures each with {CAPTURE_NOISE:g} levels of pixel noise, JPEG-compressed at "
+        f"the same quality ({', '.join(map(str, JPEG_QUALITIES))}), against each other (as a "
+        "still camera's compressed frames change). **Shipped** (reference: "
         f"the rtnet model of the same style at `{args.reference}`). Lower is steadier.",
         "",
         markdown_table(["style", *COLUMNS], rows),
