@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.network_flicker import reference_model  # noqa: E402
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
-from stream_nst.flicker import Motion, MotionEstimator, read_frames, warp  # noqa: E402
+from stream_nst.flicker import Motion, MotionEstimator, read_frames, warping_error_map  # noqa: E402
 
 
 def near_motion(motion: Motion, moving: float, reach: int) -> np.ndarray:
@@ -47,8 +47,7 @@ def split_error(
     """(share of the summed warping error near motion, mean error ×10⁻³ of still pixels)."""
     near_sum = still_sum = still_count = 0.0
     for (previous, current), motion, close in zip(pairwise(outputs), motions, near, strict=True):
-        carried = warp(previous.astype(np.float32), motion.flow)
-        error = np.square((current.astype(np.float32) - carried) / 255.0).mean(axis=-1)
+        error = warping_error_map(previous, current, motion)
         near_sum += float(error[motion.visible & close].sum())
         still = motion.visible & ~close
         still_sum += float(error[still].sum())

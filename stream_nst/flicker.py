@@ -161,16 +161,22 @@ def load_motions(path: str | Path) -> tuple[str, Iterator[Motion]]:
 def warping_error(previous: np.ndarray, current: np.ndarray, motion: Motion) -> float:
     """Mean squared difference on [0, 1] between ``current`` and ``previous`` warped along
     ``motion``, over visible pixels; NaN when no pixel is visible."""
+    if not motion.visible.any():
+        return math.nan
+    return float(warping_error_map(previous, current, motion)[motion.visible].mean())
+
+
+def warping_error_map(previous: np.ndarray, current: np.ndarray, motion: Motion) -> np.ndarray:
+    """float32 ``HxW``: the squared difference on [0, 1] between ``current`` and ``previous``
+    warped along ``motion``, averaged over the colour channels, at every pixel (visible or
+    not: see ``motion.visible``)."""
     if current.shape[:2] != motion.flow.shape[:2] or previous.shape != current.shape:
         raise InputError(
             f"frame sizes differ: {previous.shape}, {current.shape}, flow {motion.flow.shape}"
         )
-    count = int(np.count_nonzero(motion.visible))
-    if count == 0:
-        return math.nan
     warped = warp(previous.astype(np.float32), motion.flow)
-    difference = (current.astype(np.float32) - warped)[motion.visible] / 255.0
-    return float(np.square(difference).mean())
+    difference = (current.astype(np.float32) - warped) / 255.0
+    return np.square(difference).reshape(*difference.shape[:2], -1).mean(axis=-1)
 
 
 def mean_warping_error(frames: Sequence[np.ndarray], motions: Sequence[Motion]) -> float:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from benchmarks.flicker_near_motion import near_motion, split_error
-from stream_nst.flicker import MotionEstimator
+from stream_nst.flicker import Motion, MotionEstimator
 
 
 def _clip() -> list[np.ndarray]:
@@ -24,10 +24,14 @@ def _clip() -> list[np.ndarray]:
     return frames
 
 
-def test_the_moving_square_is_near_motion_and_the_scene_is_still() -> None:
-    frames = _clip()
+def _motions_and_near(frames: list[np.ndarray]) -> tuple[list[Motion], list[np.ndarray]]:
+    """The clip's motions and, for each, the pixels near something moving."""
     motions = [MotionEstimator()(a, b) for a, b in pairwise(frames)]
-    near = [near_motion(m, moving=0.5, reach=8) for m in motions]
+    return motions, [near_motion(m, moving=0.5, reach=8) for m in motions]
+
+
+def test_the_moving_square_is_near_motion_and_the_scene_is_still() -> None:
+    _, near = _motions_and_near(_clip())
     for mask, t in zip(near, range(1, 6), strict=True):
         assert mask[48, 30 + 3 * t]  # the square's centre
         assert not mask[:20].any() and not mask[:, 100:].any()  # far from it
@@ -35,8 +39,7 @@ def test_the_moving_square_is_near_motion_and_the_scene_is_still() -> None:
 
 def test_noise_on_the_still_scene_counts_as_still_error() -> None:
     frames = _clip()
-    motions = [MotionEstimator()(a, b) for a, b in pairwise(frames)]
-    near = [near_motion(m, moving=0.5, reach=8) for m in motions]
+    motions, near = _motions_and_near(frames)
     rng = np.random.default_rng(1)
     noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
     _, clean_still = split_error(frames, motions, near)
