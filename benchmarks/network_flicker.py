@@ -18,6 +18,8 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -27,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
-from stream_nst.flicker import MotionEstimator, mean_warping_error, read_frames  # noqa: E402
+from stream_nst.flicker import (  # noqa: E402
+    Motion,
+    MotionEstimator,
+    mean_warping_error,
+    read_frames,
+)
 
 CLIPS = ("cup.mp4", "box.mp4", "vtest.avi", "cityCC0.mpg", "sintel_mountain_2")
 """Tuning clips: the library's stability weights were chosen by their scores."""
@@ -43,6 +50,36 @@ def ratios(style: dict[str, float], clips: tuple[str, ...]) -> list[float]:
 def counts(values: list[float]) -> str:
     """How many of the ratios are at most 1, as "K of N"."""
     return f"{sum(r <= 1 for r in values)} of {len(values)}"
+
+
+@dataclass(frozen=True)
+class FlickerClips:
+    """The shared clips' first frames and the source's motion between them."""
+
+    frames: dict[str, list[np.ndarray]]
+    motions: dict[str, list[Motion]]
+
+    @classmethod
+    def load(cls, videos: Path, frames: int, max_width: int) -> FlickerClips:
+        """:data:`CLIPS` and :data:`HELD_OUT_CLIPS` found in ``videos``, and their flow."""
+        clips = {
+            clip: list(read_frames(videos / clip, max_frames=frames, max_width=max_width))
+            for clip in (*CLIPS, *HELD_OUT_CLIPS)
+            if (videos / clip).exists()
+        }
+        estimate = MotionEstimator()
+        motions = {
+            clip: [estimate(a, b) for a, b in pairwise(frames)] for clip, frames in clips.items()
+        }
+        return cls(clips, motions)
+
+    def error(self, clip: str, stylize: Callable[[np.ndarray], np.ndarray]) -> float:
+        """Warping error ×10⁻³ of ``clip`` stylised frame by frame (``stylize``)."""
+        return self.error_of(clip, [stylize(f) for f in self.frames[clip]])
+
+    def error_of(self, clip: str, outputs: list[np.ndarray]) -> float:
+        """Warping error ×10⁻³ of ``outputs``, ``clip``'s frames stylised one by one."""
+        return mean_warping_error(outputs, self.motions[clip]) * 1e3
 
 
 def reference_model(revision: str, name: str, directory: Path) -> Path | None:
@@ -75,18 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     width = args.max_width
     names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
-    clips = {
-        clip: list(read_frames(args.videos / clip, max_frames=args.frames, max_width=width))
-        for clip in (*CLIPS, *HELD_OUT_CLIPS)
-        if (args.videos / clip).exists()
-    }
-    estimate = MotionEstimator()
-    motions = {
-        clip: [estimate(a, b) for a, b in pairwise(frames)] for clip, frames in clips.items()
-    }
-    source = {
-        clip: mean_warping_error(frames, motions[clip]) * 1e3 for clip, frames in clips.items()
-    }
+    clips = FlickerClips.load(args.videos, args.frames, width)
+    source = {clip: clips.error(clip, lambda f: f) for clip in clips.frames}
     rows = []
     by_style: dict[str, dict[str, float]] = {}  # now ÷ reference per clip
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,11 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             if old is None:
                 continue
             new_model, old_model = Stylizer(args.models_dir / f"{name}.onnx"), Stylizer(old)
-            for clip, frames in clips.items():
-                errors = [
-                    mean_warping_error([m.stylize(f) for f in frames], motions[clip]) * 1e3
-                    for m in (old_model, new_model)
-                ]
+            for clip in clips.frames:
+                errors = [clips.error(clip, m.stylize) for m in (old_model, new_model)]
                 by_style.setdefault(f"`{name}`", {})[clip] = errors[1] / errors[0]
                 print(f"{name} {clip}: {errors[0]:.2f} -> {errors[1]:.2f}", flush=True)
                 rows.append(
