@@ -47,16 +47,22 @@ from benchmarks.quality import (  # noqa: E402
     SHARED,
     Frame,
     Scorer,
+    compare_picture,
     held_out_photos,
     peer_outputs,
     score_style,
     style_of,
     video_frames,
+    write_jpeg,
 )
 from benchmarks.quality_metrics import QualityMeter  # noqa: E402
 from benchmarks.report import machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Painting, Stylizer  # noqa: E402
 from train_fast.vgg import load_vgg_weights  # noqa: E402
+
+PICTURE_FRAME = "box.mp4#160"
+"""The held-out frame of the picture (a webcam-like 640×480 frame)."""
+PICTURE = ROOT / "samples" / "texture_vs_flicker.jpg"
 
 
 class SoftenedStylizer:
@@ -124,6 +130,7 @@ def trades_off(points: Sequence[Point]) -> bool:
 
 
 def section(points: Sequence[Point], command: str, frames: int, clip_frames: int) -> list[str]:
+    """BENCHMARKS.md's section: the table and what it shows."""
     header = [
         "style",
         "output",
@@ -159,6 +166,9 @@ def section(points: Sequence[Point], command: str, frames: int, clip_frames: int
         markdown_table(header, [p.row() for p in points]),
         "",
         f"**{len(met)} of {ours}** rows of ours meet both bars.{trade}",
+        "",
+        f"Picture ({PICTURE_FRAME}, each style: ours at every σ, then the peer): "
+        f"[{PICTURE.relative_to(ROOT)}]({PICTURE.relative_to(ROOT)}).",
     ]
 
 
@@ -189,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         for clip, pictures in clips.frames.items()
     }
     peer_args = (args.peer_venv, args.cache_dir)
+    shown = next(i for i, frame in enumerate(frames) if frame.name == PICTURE_FRAME)
+    picture: list[list[tuple[str, np.ndarray]]] = []
     points = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.styles:
@@ -199,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             reference = {c: clips.error(c, Stylizer(old).stylize) for c in clips.frames}
             peer = peer_outputs(style, frames, *peer_args)
+            picture.append([])
             for sigma in args.soften:
                 ours = SoftenedStylizer(model, sigma)
                 outputs = {"ours": [ours.stylize(f.image) for f in frames], "peer": peer}
@@ -208,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                     name, sigma, mean_gram(rows, "ours"), mean_gram(rows, "peer"), flicker
                 )
                 points.append(point)
+                picture[-1].append((f"{name}: ours, sigma {sigma:g}", outputs["ours"][shown]))
                 print(" | ".join(str(v) for v in point.row()), flush=True)
+            picture[-1].append((f"{name}: peer", peer[shown]))
             peer_flicker = {
                 clip: clips.error_of(clip, peer_outputs(style, pictures, *peer_args))
                 / reference[clip]
@@ -220,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/texture_vs_flicker.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    if not args.no_write:
+        write_jpeg(PICTURE, compare_picture(picture))
     publish(
         "texture_vs_flicker",
         section(points, command, len(frames), args.frames),
