@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -11,10 +10,8 @@ import pytest
 
 pytest.importorskip("torch")  # the script scores texture with quality.py's VGG-19
 
-from benchmarks.network_flicker import FlickerClips
 from benchmarks.texture_vs_flicker import Point, SoftenedStylizer, trades_off
 from stream_nst import Stylizer
-from stream_nst.flicker import MotionEstimator
 from tests.tiny_model import build_tiny_model
 
 
@@ -41,19 +38,6 @@ def test_softening_keeps_the_size_and_removes_fine_detail(painting_model: Path) 
     soft = SoftenedStylizer(painting_model, 1.5).stylize(frame)
     assert soft.shape == sharp.shape and soft.dtype == np.uint8
     assert cv2.Laplacian(soft, cv2.CV_64F).var() < cv2.Laplacian(sharp, cv2.CV_64F).var()
-
-
-def test_flicker_clips_score_a_still_clip_as_steady_and_noise_as_flicker() -> None:
-    frame = _noisy_frame()
-    frames = [frame] * 4
-    estimate = MotionEstimator()
-    clips = FlickerClips(
-        {"still": frames}, {"still": [estimate(a, b) for a, b in pairwise(frames)]}
-    )
-    assert clips.error("still", lambda f: f) == 0.0
-    rng = np.random.default_rng(1)
-    noisy = clips.error("still", lambda f: cv2.add(f, rng.integers(0, 30, f.shape, dtype=np.uint8)))
-    assert noisy > 0.0
 
 
 def _point(gram: float, sigma: float = 0.7, **flicker: float) -> Point:
