@@ -154,11 +154,16 @@ def test_two_tabs_at_once_and_a_closed_tab_frees_its_session(tmp_path: Path, cli
         first, second = _open_page(browser, server), _open_page(browser, server)
         first.select_option("#style", "candy")
         second.select_option("#style", "mosaic")
-        for page in (first, second):
-            _wait_shown(page, 5)
+        for page, style in ((first, "candy"), (second, "mosaic")):  # their own settings
+            # The page's state is the server's reply, sent once the tab's worker has switched
+            # (frames it painted before may be shown first).
+            page.wait_for_function(
+                "(s) => window.streamNst.state.style === s", arg=style, timeout=20_000
+            )
+            _wait_shown(page, page.evaluate("window.streamNst.stats.shown") + 5)
         assert sessions(server) == 2
         assert first.evaluate("window.streamNst.state.style") == "candy"
-        assert second.evaluate("window.streamNst.state.style") == "mosaic"  # their own settings
+        assert second.evaluate("window.streamNst.state.style") == "mosaic"
         first.close()
         second.wait_for_timeout(100)
         for _ in range(50):
