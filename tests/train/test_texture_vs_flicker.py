@@ -29,13 +29,13 @@ def _noisy_frame() -> np.ndarray:
 def test_no_softening_is_the_stylizer_itself(painting_model: Path) -> None:
     frame = _noisy_frame()
     expected = Stylizer(painting_model).stylize(frame)
-    assert np.array_equal(SoftenedStylizer(painting_model, 0.0).stylize(frame), expected)
+    assert np.array_equal(SoftenedStylizer(Stylizer(painting_model), 0.0).stylize(frame), expected)
 
 
 def test_softening_keeps_the_size_and_removes_fine_detail(painting_model: Path) -> None:
     frame = _noisy_frame()
     sharp = Stylizer(painting_model).stylize(frame)
-    soft = SoftenedStylizer(painting_model, 1.5).stylize(frame)
+    soft = SoftenedStylizer(Stylizer(painting_model), 1.5).stylize(frame)
     assert soft.shape == sharp.shape and soft.dtype == np.uint8
     assert cv2.Laplacian(soft, cv2.CV_64F).var() < cv2.Laplacian(sharp, cv2.CV_64F).var()
 
