@@ -17,7 +17,11 @@ each such change alone, away from the borders:
 * *compression*: two captures of the photo, each with its own 1.5 levels of pixel noise,
   JPEG-compressed at the same quality (25, 45 and 65; the mean), against each other: the
   8×8 blocks whose quantisation the noise flips change, as a still camera's compressed
-  frames do (the change of ``vtest.avi``'s still pixels from frame to frame).
+  frames do (the change of ``vtest.avi``'s still pixels from frame to frame);
+* *noise on a plain area*: the photo's right half made one flat colour (the photo's mean),
+  with and without 1 level of pixel noise there; the change of the output on that half.
+  Instance norm lets a network amplify any variation it sees: a plain wall's noise is
+  where the lattices and flicker of plain areas come from.
 
     python benchmarks/input_sensitivity.py [--photos 24] [--reference f957cb1]
 """
@@ -57,6 +61,8 @@ CAPTURE_NOISE = 1.5
 """Standard deviation of each capture's pixel noise before compression, 0–255 levels."""
 JPEG_QUALITIES = (25, 45, 65)
 """The JPEG qualities of the compression column."""
+PLAIN_NOISE = 1.0
+"""Standard deviation of the pixel noise on the plain half, 0–255 levels."""
 
 
 def photo_squares(content_dir: Path, count: int) -> list[np.ndarray]:
@@ -86,7 +92,7 @@ def shift_change(model: StyleModel, photo: np.ndarray, shift: int) -> float:
 
 
 def _noisy(photo: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    return np.clip(photo + noise, 0, 255).astype(np.uint8)
+    return np.clip(np.rint(photo + noise), 0, 255).astype(np.uint8)
 
 
 def pixel_noise(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -109,7 +115,7 @@ CHANGES: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "brightness": brighter,
 }
 """The input changes other than shifts, by column name."""
-COLUMNS = ("shift off the grid", "shift by 8", *CHANGES, "compression")
+COLUMNS = ("shift off the grid", "shift by 8", *CHANGES, "compression", "noise on a plain area")
 
 
 def compressed_capture(photo: np.ndarray, quality: int, rng: np.random.Generator) -> np.ndarray:
@@ -131,6 +137,23 @@ def compression_change(model: StyleModel, photo: np.ndarray, rng: np.random.Gene
     )
 
 
+def plain_half(photo: np.ndarray) -> np.ndarray:
+    """``photo`` with its right half one flat colour, the photo's mean."""
+    plain = photo.copy()
+    plain[:, CROP // 2 :] = np.round(photo.mean(axis=(0, 1))).astype(np.uint8)
+    return plain
+
+
+def plain_noise_change(model: StyleModel, photo: np.ndarray, rng: np.random.Generator) -> float:
+    """Change of the output on the plain half of :func:`plain_half` when
+    :data:`PLAIN_NOISE` levels of pixel noise are added there."""
+    plain = plain_half(photo)
+    noise = np.zeros(plain.shape, np.float32)
+    noise[:, CROP // 2 :] = rng.normal(0.0, PLAIN_NOISE, noise[:, CROP // 2 :].shape)
+    half = (slice(None), slice(CROP // 2, None))
+    return _change(model.run(plain)[half], model.run(_noisy(plain, noise))[half])
+
+
 def sensitivity(model: StyleModel, photos: list[np.ndarray]) -> list[float]:
     """Mean output change (×10⁻³) under each change of :data:`COLUMNS`, over ``photos``."""
     rng = np.random.default_rng(0)  # the same noise for every model
@@ -143,6 +166,7 @@ def sensitivity(model: StyleModel, photos: list[np.ndarray]) -> list[float]:
                 shift_change(model, photo, 8),
                 *(_change(model.run(change(photo, rng)), base) for change in CHANGES.values()),
                 compression_change(model, photo, rng),
+                plain_noise_change(model, photo, rng),
             ]
         )
     return [float(v) * 1e3 for v in np.mean(rows, axis=0)]
@@ -186,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         f"over {SMOOTH_CELL}-pixel cells; {BRIGHTER - 1:.0%} brighter; or, for *compression*, "
         f"two captures each with {CAPTURE_NOISE:g} levels of pixel noise, JPEG-compressed at "
         f"the same quality ({', '.join(map(str, JPEG_QUALITIES))}), against each other (as a "
-        "still camera's compressed frames change). **Shipped** (reference: "
+        "still camera's compressed frames change); or, for *noise on a plain area*, the "
+        f"photo's right half made one flat colour, with and without {PLAIN_NOISE:g} level of "
+        "pixel noise there (the change on that half). **Shipped** (reference: "
         f"the rtnet model of the same style at `{args.reference}`). Lower is steadier.",
         "",
         markdown_table(["style", *COLUMNS], rows),
