@@ -137,10 +137,15 @@ def compression_change(model: StyleModel, photo: np.ndarray, rng: np.random.Gene
     )
 
 
+def _right_half(image: np.ndarray) -> tuple[slice, slice]:
+    """The index of ``image``'s right half."""
+    return slice(None), slice(image.shape[1] // 2, None)
+
+
 def plain_half(photo: np.ndarray) -> np.ndarray:
     """``photo`` with its right half one flat colour, the photo's mean."""
     plain = photo.copy()
-    plain[:, CROP // 2 :] = np.round(photo.mean(axis=(0, 1))).astype(np.uint8)
+    plain[_right_half(photo)] = np.round(photo.mean(axis=(0, 1))).astype(np.uint8)
     return plain
 
 
@@ -148,9 +153,9 @@ def plain_noise_change(model: StyleModel, photo: np.ndarray, rng: np.random.Gene
     """Change of the output on the plain half of :func:`plain_half` when
     :data:`PLAIN_NOISE` levels of pixel noise are added there."""
     plain = plain_half(photo)
+    half = _right_half(plain)
     noise = np.zeros(plain.shape, np.float32)
-    noise[:, CROP // 2 :] = rng.normal(0.0, PLAIN_NOISE, noise[:, CROP // 2 :].shape)
-    half = (slice(None), slice(CROP // 2, None))
+    noise[half] = rng.normal(0.0, PLAIN_NOISE, noise[half].shape)
     return _change(model.run(plain)[half], model.run(_noisy(plain, noise))[half])
 
 

@@ -35,8 +35,8 @@ def test_two_compressed_captures_of_a_photo_differ_a_little() -> None:
 
 
 class _Stretch:
-    """A "network" that stretches its input's contrast to the full range, as instance
-    norm does to whatever variation a frame has."""
+    """A "network" that stretches its input's contrast to a fixed standard deviation (64
+    levels), as instance norm does to whatever variation a frame has."""
 
     def run(self, image: np.ndarray) -> np.ndarray:
         x = image.astype(np.float32)
