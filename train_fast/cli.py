@@ -35,7 +35,14 @@ from train_fast.library import LIBRARY, library_settings
 from train_fast.losses import LossWeights
 from train_fast.nets import ARCHITECTURES
 from train_fast.precision import BF16_CPU_FLAGS, cpu_flags, precision_name
-from train_fast.train import TRAIN_WEIGHTS, Trainer, TrainProgress, TrainSettings, default_work_dir
+from train_fast.train import (
+    TRAIN_WEIGHTS,
+    Trainer,
+    TrainProgress,
+    TrainResult,
+    TrainSettings,
+    default_work_dir,
+)
 from train_fast.vgg import VGG_ENV_VAR, default_vgg_source, load_vgg_weights
 
 _GATYS = {f.name: f.default for f in fields(GatysSettings)}
@@ -393,11 +400,7 @@ def train_main(argv: list[str]) -> int:
             f"{precision_name(trainer.autocast)} ({_precision_reason(settings.precision)})",
             file=sys.stderr,
         )
-    bar = Progress(settings.steps, args.quiet, f"train {args.name}")
-    try:
-        result = trainer.run(progress_callback(bar))
-    finally:
-        bar.close()
+    result = run_training(trainer, Progress(settings.steps, args.quiet, f"train {args.name}"))
     summary = {
         "model": str(result.export.path),
         "steps": result.steps,
@@ -418,6 +421,23 @@ def train_main(argv: list[str]) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def run_training(trainer: Trainer, bar: Progress) -> TrainResult:
+    """Run ``trainer`` behind ``bar``. On Ctrl-C or a stop signal, say which step its
+    checkpoint holds and where (the run saves it before stopping), then stop as asked."""
+    try:
+        return trainer.run(progress_callback(bar))
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"{bar.desc}: stopped at step {trainer.step}; its checkpoint is "
+            f"{trainer.checkpoint_path} (--resume continues from it)",
+            file=sys.stderr,
+        )
+        raise
+    finally:
+        bar.close()
 
 
 def progress_callback(bar: Progress) -> Callable[[TrainProgress], None]:
@@ -501,11 +521,7 @@ def library_main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-        bar = Progress(settings.steps, False, f"train {name}")
-        try:
-            trainer.run(progress_callback(bar))
-        finally:
-            bar.close()
+        run_training(trainer, Progress(settings.steps, False, f"train {name}"))
     return 0
 
 

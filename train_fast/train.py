@@ -328,10 +328,10 @@ class Trainer:
         stopped_early = False
         first_step = self.step
         self.net.train()
-        if self.step == 0 and self.initialised_from is None and self.s.warmup_steps:
-            warmup = {"warmup_mse": self.warm_up()}
-            notify(TrainProgress(0, self.s.steps, warmup, 0.0, 0.0, event="warmup"))
         try:
+            if self.step == 0 and self.initialised_from is None and self.s.warmup_steps:
+                warmup = {"warmup_mse": self.warm_up()}
+                notify(TrainProgress(0, self.s.steps, warmup, 0.0, 0.0, event="warmup"))
             while self.step < self.s.steps:
                 if time.perf_counter() - session_start >= budget:
                     stopped_early = True

@@ -48,3 +48,32 @@ def test_a_fake_vgg_file_says_what_is_wrong(tmp_path: Path) -> None:
     fake.write_bytes(b"e" * 200)
     with pytest.raises(VGGLoadError, match=r"fake\.pth: not a torch state dict holding VGG-19"):
         load_vgg_weights(fake)
+
+
+def test_ctrl_c_in_train_says_where_the_checkpoint_is(
+    run_cli, tmp_path: Path, tiny_train_args, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from train_fast.train import Trainer
+
+    train_step = Trainer.train_step
+    calls = []
+
+    def stopping_step(self: Trainer) -> dict[str, float]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return train_step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", stopping_step)
+    result = run_cli("train", *tiny_train_args())
+    checkpoint = tmp_path / "work" / "checkpoint.pt"
+    assert result.code == 130 and "Traceback" not in result.err
+    assert result.err.strip().splitlines() == [
+        f"train stripes: stopped at step 1; its checkpoint is {checkpoint} "
+        "(--resume continues from it)",
+        "stream-nst: error: interrupted",
+    ]
+    monkeypatch.setattr(Trainer, "train_step", train_step)
+    resumed = run_cli("train", *tiny_train_args("--resume", "--json"))
+    assert resumed.code == 0, resumed.err
+    assert '"steps": 2' in resumed.out
