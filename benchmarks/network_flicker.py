@@ -11,7 +11,8 @@ reported apart. ``--smoothed`` measures the default video pipeline instead (both
 paintings steadied by the temporal smoother, :class:`stream_nst.sequence.SequenceStylizer`),
 in a section of its own.
 
-    python benchmarks/network_flicker.py [--reference f957cb1] [--frames 40] [--smoothed]
+    python benchmarks/network_flicker.py [--reference f957cb1] [--frames 40] [--start 0]
+                                         [--smoothed] [--styles NAME ...] [--no-write]
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,12 @@ def counts(values: list[float]) -> str:
     return f"{sum(r <= 1 for r in values)} of {len(values)}"
 
 
+def pairs_of(values: list[float], names: tuple[str, ...], clips: FlickerClips) -> str:
+    """The clips of ``names`` that were measured, and the median of their ratios."""
+    measured = ", ".join(name for name in names if name in clips.frames) or "none long enough"
+    return f"{measured}; median ratio {np.median(values):.2f}" if values else measured
+
+
 @dataclass(frozen=True)
 class FlickerClips:
     """The shared clips' first frames and the source's motion between them."""
@@ -63,13 +70,17 @@ class FlickerClips:
     motions: dict[str, list[Motion]]
 
     @classmethod
-    def load(cls, videos: Path, frames: int, max_width: int) -> FlickerClips:
-        """:data:`CLIPS` and :data:`HELD_OUT_CLIPS` found in ``videos``, and their flow."""
-        clips = {
-            clip: list(read_frames(videos / clip, max_frames=frames, max_width=max_width))
+    def load(cls, videos: Path, frames: int, max_width: int, start: int = 0) -> FlickerClips:
+        """:data:`CLIPS` and :data:`HELD_OUT_CLIPS` found in ``videos`` (``frames`` frames
+        from frame ``start``; a clip with fewer than two there is left out), and their flow."""
+        windows = {
+            clip: list(
+                islice(read_frames(videos / clip, max_width=max_width), start, start + frames)
+            )
             for clip in (*CLIPS, *HELD_OUT_CLIPS)
             if (videos / clip).exists()
         }
+        clips = {clip: window for clip, window in windows.items() if len(window) >= 2}
         estimate = MotionEstimator()
         motions = {
             clip: [estimate(a, b) for a, b in pairwise(frames)] for clip, frames in clips.items()
@@ -106,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", default="f957cb1", help="git revision of the old models")
     p.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "videos")
     p.add_argument("--frames", type=int, default=40)
+    p.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        help="first frame of each clip's window (another window of the same clips: a check "
+        "that a result is not one window's; clips shorter than that are left out)",
+    )
     p.add_argument("--max-width", type=int, default=640)
     p.add_argument("--styles", nargs="*", default=None, help="default: every shipped style")
     p.add_argument(
@@ -121,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     width = args.max_width
     names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
-    clips = FlickerClips.load(args.videos, args.frames, width)
+    clips = FlickerClips.load(args.videos, args.frames, width, args.start)
     source = {clip: clips.error(clip, lambda f: f) for clip in clips.frames}
     rows = []
     by_style: dict[str, dict[str, float]] = {}  # now ÷ reference per clip
@@ -174,11 +192,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         title = "## Flicker of the networks themselves (no smoothing)"
         how = "each frame stylised alone with default settings"
+    window = (
+        f"Frames {args.start}–{args.start + args.frames - 1} of each clip long enough"
+        if args.start
+        else f"First {args.frames} frames of each clip"
+    )
     lines = [
         title,
         "",
         f"Machine: {machine()}. Command: `{command}`. Reference: the models at "
-        f"`{args.reference}`. First {args.frames} frames of each clip, at most "
+        f"`{args.reference}`. {window}, at most "
         f"{args.max_width} px wide; warping error ×10⁻³ along OpenCV DIS flow of the source "
         f"(lower is steadier), {how}. *source* is "
         "the unstylised frames' own warping error: where the flow does not follow the "
@@ -191,11 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "",
         f"Now at most the reference on **{counts(tuning)}** style × clip pairs of the tuning "
-        f"clips ({', '.join(CLIPS)}; median ratio {np.median(tuning):.2f}), which the "
-        "library's stability weights were chosen by, and on "
-        f"**{counts(held_out)}** pairs of the held-out clips "
-        f"({', '.join(HELD_OUT_CLIPS)}; median ratio {np.median(held_out):.2f}), which no "
-        "recipe was chosen by.",
+        f"clips ({pairs_of(tuning, CLIPS, clips)}), which the library's stability weights were "
+        f"chosen by, and on **{counts(held_out)}** pairs of the held-out clips "
+        f"({pairs_of(held_out, HELD_OUT_CLIPS, clips)}), which no recipe was chosen by.",
         "",
         "Per style:",
         "",

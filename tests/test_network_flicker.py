@@ -46,3 +46,20 @@ def test_the_smoothed_pipeline_flickers_less_than_each_frame_alone(tiny_model: P
     alone = clips.error("c", stylizer.stylize)
     smoothed = clips.error("c", SequenceStylizer(stylizer))
     assert 0.0 < smoothed < alone
+
+
+def test_a_later_window_of_the_clips_leaves_out_clips_too_short(tmp_path: Path) -> None:
+    from benchmarks.network_flicker import CLIPS
+
+    videos = tmp_path / "videos"
+    long_clip, short_clip = videos / CLIPS[0], videos / CLIPS[1]
+    for folder, count in ((long_clip, 8), (short_clip, 4)):
+        folder.mkdir(parents=True)
+        for index, frame in enumerate(_still_clip(count)):
+            shade = frame // 2 + index  # numbered frames, to tell the window by
+            cv2.imwrite(str(folder / f"frame_{index:02d}.png"), shade)
+    clips = FlickerClips.load(videos, frames=3, max_width=640, start=4)
+    assert list(clips.frames) == [CLIPS[0]]
+    first = cv2.imread(str(long_clip / "frame_04.png"))
+    assert [len(clips.frames[CLIPS[0]]), len(clips.motions[CLIPS[0]])] == [3, 2]
+    assert np.array_equal(clips.frames[CLIPS[0]][0], first)
