@@ -1,8 +1,8 @@
 """Per-frame flicker of the style networks themselves: today's models against a reference commit's.
 
 For every style in ``models/`` that also exists at ``--reference`` (a git revision, by
-default the last release of the rtnet library), both models stylise the first ``--frames``
-frames of each shared clip (at most ``--max-width`` px wide) one by one, with no smoothing,
+default the last release of the rtnet library), both models stylise every frame (or ``--frames``
+frames) of each shared clip (at most ``--max-width`` px wide) one by one, with no smoothing,
 and the warping error of Lai et al. (2018) is measured along the source's flow
 (``stream_nst.flicker``: OpenCV DIS, forward–backward occlusion check). Lower is steadier;
 the criterion is new ≤ reference on every clip. The recipes were chosen by looking at the
@@ -11,7 +11,7 @@ reported apart. ``--smoothed`` measures the default video pipeline instead (both
 paintings steadied by the temporal smoother, :class:`stream_nst.sequence.SequenceStylizer`),
 in a section of its own.
 
-    python benchmarks/network_flicker.py [--reference f957cb1] [--frames 40] [--start 0]
+    python benchmarks/network_flicker.py [--reference f957cb1] [--frames N] [--start 0]
                                          [--smoothed] [--styles NAME ...] [--no-write]
 """
 
@@ -56,10 +56,14 @@ def counts(values: list[float]) -> str:
     return f"{sum(r <= 1 for r in values)} of {len(values)}"
 
 
-def pairs_of(values: list[float], names: tuple[str, ...], clips: FlickerClips) -> str:
-    """The clips of ``names`` that were measured, and the median of their ratios."""
-    measured = ", ".join(name for name in names if name in clips.frames) or "none long enough"
-    return f"{measured}; median ratio {np.median(values):.2f}" if values else measured
+def pairs_of(values: list[float], names: tuple[str, ...], measured: dict[str, int]) -> str:
+    """The clips of ``names`` that were measured (``measured``: clip → frames), with their
+    frame counts, and the median of their ratios."""
+    listed = (
+        ", ".join(f"{name} {measured[name]} frames" for name in names if name in measured)
+        or "none long enough"
+    )
+    return f"{listed}; median ratio {np.median(values):.2f}" if values else listed
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,21 @@ class FlickerClips:
     motions: dict[str, list[Motion]]
 
     @classmethod
-    def load(cls, videos: Path, frames: int, max_width: int, start: int = 0) -> FlickerClips:
-        """:data:`CLIPS` and :data:`HELD_OUT_CLIPS` found in ``videos`` (``frames`` frames
-        from frame ``start``; a clip with fewer than two there is left out), and their flow."""
+    def load(
+        cls,
+        videos: Path,
+        frames: int | None,
+        max_width: int,
+        start: int = 0,
+        names: tuple[str, ...] = (*CLIPS, *HELD_OUT_CLIPS),
+    ) -> FlickerClips:
+        """The clips of ``names`` found in ``videos`` (``frames`` frames from frame
+        ``start``, None: to the clip's end; a clip with fewer than two there is left out),
+        and their flow."""
+        end = None if frames is None else start + frames
         windows = {
-            clip: list(
-                islice(read_frames(videos / clip, max_width=max_width), start, start + frames)
-            )
-            for clip in (*CLIPS, *HELD_OUT_CLIPS)
+            clip: list(islice(read_frames(videos / clip, max_width=max_width), start, end))
+            for clip in names
             if (videos / clip).exists()
         }
         clips = {clip: window for clip, window in windows.items() if len(window) >= 2}
@@ -116,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--reference", default="f957cb1", help="git revision of the old models")
     p.add_argument("--videos", type=Path, default=ROOT.parent / "shared" / "videos")
-    p.add_argument("--frames", type=int, default=40)
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=None,
+        help="frames of each clip from --start (default: to the clip's end)",
+    )
     p.add_argument(
         "--start",
         type=int,
@@ -139,34 +155,44 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     width = args.max_width
     names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
-    clips = FlickerClips.load(args.videos, args.frames, width, args.start)
-    source = {clip: clips.error(clip, lambda f: f) for clip in clips.frames}
+    errors: dict[tuple[str, str], tuple[float, float]] = {}  # (style, clip): (old, new)
+    source: dict[str, float] = {}
+    measured: dict[str, int] = {}  # clip: frames
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {
+            name: (Stylizer(old), Stylizer(args.models_dir / f"{name}.onnx"))
+            for name in names
+            if (old := reference_model(args.reference, name, Path(tmp))) is not None
+        }
+        for name in (*CLIPS, *HELD_OUT_CLIPS):  # one clip in memory at a time
+            clips = FlickerClips.load(args.videos, args.frames, width, args.start, (name,))
+            for clip in clips.frames:
+                measured[clip] = len(clips.frames[clip])
+                source[clip] = clips.error(clip, lambda f: f)
+                for style, pair in models.items():
+                    old, new = (
+                        clips.error(clip, SequenceStylizer(m) if args.smoothed else m.stylize)
+                        for m in pair
+                    )
+                    errors[style, clip] = old, new
+                    print(f"{style} {clip}: {old:.2f} -> {new:.2f}", flush=True)
     rows = []
     by_style: dict[str, dict[str, float]] = {}  # now ÷ reference per clip
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            old = reference_model(args.reference, name, Path(tmp))
-            if old is None:
-                continue
-            new_model, old_model = Stylizer(args.models_dir / f"{name}.onnx"), Stylizer(old)
-            for clip in clips.frames:
-                errors = [
-                    clips.error(clip, SequenceStylizer(m) if args.smoothed else m.stylize)
-                    for m in (old_model, new_model)
+    for style in models:
+        for clip in measured:
+            old, new = errors[style, clip]
+            by_style.setdefault(f"`{style}`", {})[clip] = new / old
+            rows.append(
+                [
+                    f"`{style}`",
+                    clip if clip in CLIPS else f"{clip} (held out)",
+                    f"{source[clip]:.2f}",
+                    f"{old:.2f}",
+                    f"**{new:.2f}**",
+                    f"{new / old:.2f}",
+                    "yes" if new <= old else "no",
                 ]
-                by_style.setdefault(f"`{name}`", {})[clip] = errors[1] / errors[0]
-                print(f"{name} {clip}: {errors[0]:.2f} -> {errors[1]:.2f}", flush=True)
-                rows.append(
-                    [
-                        f"`{name}`",
-                        clip if clip in CLIPS else f"{clip} (held out)",
-                        f"{source[clip]:.2f}",
-                        f"{errors[0]:.2f}",
-                        f"**{errors[1]:.2f}**",
-                        f"{errors[1] / errors[0]:.2f}",
-                        "yes" if errors[1] <= errors[0] else "no",
-                    ]
-                )
+            )
     command = "python benchmarks/network_flicker.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
@@ -192,16 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         title = "## Flicker of the networks themselves (no smoothing)"
         how = "each frame stylised alone with default settings"
-    window = (
-        f"Frames {args.start}–{args.start + args.frames - 1} of each clip long enough"
-        if args.start
-        else f"First {args.frames} frames of each clip"
-    )
+    if args.frames is None:
+        window = f"Frames {args.start} to the end" if args.start else "Every frame"
+    elif args.start:
+        window = f"Frames {args.start}–{args.start + args.frames - 1}"
+    else:
+        window = f"The first {args.frames} frames"
     lines = [
         title,
         "",
         f"Machine: {machine()}. Command: `{command}`. Reference: the models at "
-        f"`{args.reference}`. {window}, at most "
+        f"`{args.reference}`. {window} of each clip long enough, at most "
         f"{args.max_width} px wide; warping error ×10⁻³ along OpenCV DIS flow of the source "
         f"(lower is steadier), {how}. *source* is "
         "the unstylised frames' own warping error: where the flow does not follow the "
@@ -214,9 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "",
         f"Now at most the reference on **{counts(tuning)}** style × clip pairs of the tuning "
-        f"clips ({pairs_of(tuning, CLIPS, clips)}), which the library's stability weights were "
+        f"clips ({pairs_of(tuning, CLIPS, measured)}), which the library's stability weights were "
         f"chosen by, and on **{counts(held_out)}** pairs of the held-out clips "
-        f"({pairs_of(held_out, HELD_OUT_CLIPS, clips)}), which no recipe was chosen by.",
+        f"({pairs_of(held_out, HELD_OUT_CLIPS, measured)}), which no recipe was chosen by.",
         "",
         "Per style:",
         "",

@@ -7,7 +7,7 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from benchmarks.flicker_near_motion import near_motion, split_error
+from benchmarks.flicker_near_motion import near_motion, split_error, still_change
 from stream_nst.flicker import Motion, MotionEstimator
 
 
@@ -47,3 +47,25 @@ def test_noise_on_the_still_scene_counts_as_still_error() -> None:
     assert clean_still < 0.05  # ×10⁻³: the still scene carried along its flow is itself
     assert noisy_still > 10 * max(clean_still, 0.01)
     assert share < 0.5  # the noise is everywhere, most of it on the still pixels
+
+
+def test_a_painting_that_spreads_around_what_moves_changes_the_still_pixels() -> None:
+    """What the second table tells apart: a network that paints a halo around a moving
+    thing changes the still pixels' painting with the moving things; one that copies the
+    frame does not, and noise on the still pixels shows up as *the rest* instead."""
+    frames = _clip()
+    _, near = _motions_and_near(frames)
+
+    def halo(frame: np.ndarray) -> np.ndarray:  # each pixel spreads 15 px around
+        return cv2.blur(frame, (31, 31))
+
+    def copy(frame: np.ndarray) -> np.ndarray:
+        return frame
+
+    spread_moving, _ = still_change(halo, frames, near)
+    copy_moving, copy_rest = still_change(copy, frames, near)
+    assert spread_moving > 0.001 and copy_moving == 0.0 and copy_rest == 0.0
+    rng = np.random.default_rng(2)
+    noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    noisy_moving, noisy_rest = still_change(copy, noisy, near)
+    assert noisy_moving == 0.0 and noisy_rest > 0.5

@@ -48,7 +48,7 @@ def test_the_smoothed_pipeline_flickers_less_than_each_frame_alone(tiny_model: P
     assert 0.0 < smoothed < alone
 
 
-def test_a_later_window_of_the_clips_leaves_out_clips_too_short(tmp_path: Path) -> None:
+def test_a_later_window_or_the_rest_of_the_clips_leaves_out_clips_too_short(tmp_path: Path) -> None:
     from benchmarks.network_flicker import CLIPS
 
     videos = tmp_path / "videos"
@@ -63,3 +63,6 @@ def test_a_later_window_of_the_clips_leaves_out_clips_too_short(tmp_path: Path) 
     first = cv2.imread(str(long_clip / "frame_04.png"))
     assert [len(clips.frames[CLIPS[0]]), len(clips.motions[CLIPS[0]])] == [3, 2]
     assert np.array_equal(clips.frames[CLIPS[0]][0], first)
+    to_the_end = FlickerClips.load(videos, frames=None, max_width=640, start=4)
+    assert [len(to_the_end.frames[CLIPS[0]]), len(to_the_end.motions[CLIPS[0]])] == [4, 3]
+    assert list(to_the_end.frames) == [CLIPS[0]]  # 4 frames of 4 leave nothing from frame 4

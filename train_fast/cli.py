@@ -394,7 +394,12 @@ def train_main(argv: list[str]) -> int:
     )
     trainer = Trainer(settings)
     if not args.quiet:
-        start = f"from {settings.init} at step {trainer.step}" if settings.init else "new network"
+        if settings.resume:
+            start = f"resuming {trainer.checkpoint_path} at step {trainer.step}"
+        elif settings.init:
+            start = f"from {settings.init} at step {trainer.step}"
+        else:
+            start = "new network"
         print(
             f"train {args.name}: {settings.arch}, {start}, VGG-19 in "
             f"{precision_name(trainer.autocast)} ({_precision_reason(settings.precision)})",

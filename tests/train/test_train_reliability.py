@@ -74,6 +74,8 @@ def test_ctrl_c_in_train_says_where_the_checkpoint_is(
         "stream-nst: error: interrupted",
     ]
     monkeypatch.setattr(Trainer, "train_step", train_step)
-    resumed = run_cli("train", *tiny_train_args("--resume", "--json"))
+    loud = [a for a in tiny_train_args("--resume", "--json") if a != "-q"]
+    resumed = run_cli("train", *loud)
     assert resumed.code == 0, resumed.err
+    assert f"resuming {checkpoint} at step 1," in resumed.err
     assert '"steps": 2' in resumed.out
