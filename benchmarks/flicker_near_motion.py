@@ -15,7 +15,11 @@ from it (noise and compression alone), against the frame's own painting.
 (On clips where the camera shakes or pans, the flow of plain areas is noisy enough to call
 most pixels moving: this split is for still cameras.)
 
+``--picture STYLE IMAGE`` also draws, for one pair of frames, that style's painting and its
+reference's, and how each changes when only the pixels near motion change.
+
     python benchmarks/flicker_near_motion.py [--clip vtest.avi] [--styles mosaic candy]
+                                             [--picture candy docs/moving_things.jpg]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.network_flicker import reference_model  # noqa: E402
-from benchmarks.report import machine, markdown_table, publish  # noqa: E402
+from benchmarks.report import labelled_strip, machine, markdown_table, publish  # noqa: E402
 from stream_nst.engine import Stylizer  # noqa: E402
 from stream_nst.flicker import Motion, MotionEstimator, read_frames, warping_error_map  # noqa: E402
 
@@ -78,6 +82,39 @@ def still_change(
     return float(np.mean(moving)) * 1e3, float(np.mean(rest)) * 1e3
 
 
+PICTURE_PAIR = 5
+"""The pair of frames (its first frame's index) ``--picture`` draws."""
+
+
+def moving_things_picture(
+    paintings: dict[str, Callable[[np.ndarray], np.ndarray]],
+    frames: list[np.ndarray],
+    near: list[np.ndarray],
+    height: int = 300,
+) -> np.ndarray:
+    """For frames :data:`PICTURE_PAIR` and the next: the frame and its pixels near motion,
+    then for each of ``paintings`` (label: stylize) the painting and how much it changes
+    when only the pixels near motion take the next frame's values (largest change over the
+    colours, ×4, as a heat map)."""
+    index = min(PICTURE_PAIR, len(near) - 1)
+    previous, close = frames[index], near[index]
+    moved = previous.copy()
+    moved[close] = frames[index + 1][close]
+    mask = cv2.cvtColor(close.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR)
+    rows = [labelled_strip([("frame", previous), ("near motion (white)", mask)], height)]
+    for label, stylize in paintings.items():
+        before = stylize(previous)
+        change = np.abs(stylize(moved).astype(np.int16) - before).max(axis=2)
+        heat = cv2.applyColorMap(np.clip(change * 4, 0, 255).astype(np.uint8), cv2.COLORMAP_INFERNO)
+        rows.append(
+            labelled_strip(
+                [(f"{label}: painting", before), (f"{label}: change from the moving things", heat)],
+                height,
+            )
+        )
+    return np.vstack(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -90,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reach", type=int, default=8, help="px around moving pixels")
     p.add_argument("--styles", nargs="*", default=None, help="default: every shipped style")
     p.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    p.add_argument(
+        "--picture",
+        nargs=2,
+        metavar=("STYLE", "IMAGE"),
+        help="draw STYLE's and its reference's change from the moving things into IMAGE",
+    )
     p.add_argument("--no-write", action="store_true", help="print only: BENCHMARKS.md stays")
     args = p.parse_args(argv)
     frames = list(read_frames(args.clip, max_frames=args.frames, max_width=args.max_width))
@@ -112,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                 cause_cells += [f"{c:.3f}" for c in still_change(stylizer.stylize, frames, near)]
             rows.append([f"`{name}`", *cells])
             causes.append([f"`{name}`", *cause_cells])
+            if args.picture and args.picture[0] == name:
+                paintings = {
+                    "reference": Stylizer(old).stylize,
+                    "now": Stylizer(args.models_dir / f"{name}.onnx").stylize,
+                }
+                picture = moving_things_picture(paintings, frames, near)
+                cv2.imwrite(args.picture[1], picture)
             print(f"{name}: {cells} {cause_cells}", flush=True)
     command = "python benchmarks/flicker_near_motion.py " + " ".join(
         argv if argv is not None else sys.argv[1:]

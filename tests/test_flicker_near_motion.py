@@ -7,7 +7,12 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from benchmarks.flicker_near_motion import near_motion, split_error, still_change
+from benchmarks.flicker_near_motion import (
+    moving_things_picture,
+    near_motion,
+    split_error,
+    still_change,
+)
 from stream_nst.flicker import Motion, MotionEstimator
 
 
@@ -69,3 +74,17 @@ def test_a_painting_that_spreads_around_what_moves_changes_the_still_pixels() ->
     noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
     noisy_moving, noisy_rest = still_change(copy, noisy, near)
     assert noisy_moving == 0.0 and noisy_rest > 0.5
+
+
+def test_the_picture_shows_each_painting_and_its_change_from_the_moving_things() -> None:
+    frames = _clip()
+    _, near = _motions_and_near(frames)
+    paintings = {"copy": lambda f: f, "halo": lambda f: cv2.blur(f, (31, 31))}
+    picture = moving_things_picture(paintings, frames, near, height=96)
+    band = 24  # the label above each row
+    assert picture.shape[0] == 3 * (96 + band)
+    right = picture.shape[1] - 128  # the change panels (the clip is 128 px wide)
+    copy_change = picture[2 * band + 96 : 2 * (band + 96), right:]
+    halo_change = picture[3 * band + 2 * 96 :, right:]
+    far = ~near[min(5, len(near) - 1)]  # the still pixels
+    assert copy_change[far].max() <= 4 < 20 < halo_change[far].max()  # inferno: 0 is dark
