@@ -66,14 +66,16 @@ def split_error(
 def still_change(
     stylize: Callable[[np.ndarray], np.ndarray],
     frames: list[np.ndarray],
+    paintings: list[np.ndarray],
     near: list[np.ndarray],
 ) -> tuple[float, float]:
     """(mean squared change ×10⁻³ of the still pixels' painting when only the pixels near
-    motion change to the next frame's, the same when only the still pixels do)."""
+    motion change to the next frame's, the same when only the still pixels do);
+    ``paintings`` are ``stylize`` of ``frames``."""
     moving: list[float] = []
     rest: list[float] = []
-    for (previous, current), close in zip(pairwise(frames), near, strict=True):
-        before = stylize(previous).astype(np.float32)
+    for (previous, current), painted, close in zip(pairwise(frames), paintings, near, strict=False):
+        before = painted.astype(np.float32)
         for region, changes in ((close, moving), (~close, rest)):
             frame = previous.copy()
             frame[region] = current[region]
@@ -147,21 +149,21 @@ def main(argv: list[str] | None = None) -> int:
             old = reference_model(args.reference, name, Path(tmp))
             if old is None:
                 continue
+            stylizers = {
+                "reference": Stylizer(old).stylize,
+                "now": Stylizer(args.models_dir / f"{name}.onnx").stylize,
+            }
             cells, cause_cells = [], []
-            for model in (old, args.models_dir / f"{name}.onnx"):
-                stylizer = Stylizer(model)
-                share, still = split_error([stylizer.stylize(f) for f in frames], motions, near)
+            for stylize in stylizers.values():
+                paintings = [stylize(f) for f in frames]
+                share, still = split_error(paintings, motions, near)
                 cells += [f"{share:.0%}", f"{still:.2f}"]
-                cause_cells += [f"{c:.3f}" for c in still_change(stylizer.stylize, frames, near)]
+                changes = still_change(stylize, frames, paintings, near)
+                cause_cells += [f"{c:.3f}" for c in changes]
             rows.append([f"`{name}`", *cells])
             causes.append([f"`{name}`", *cause_cells])
             if args.picture and args.picture[0] == name:
-                paintings = {
-                    "reference": Stylizer(old).stylize,
-                    "now": Stylizer(args.models_dir / f"{name}.onnx").stylize,
-                }
-                picture = moving_things_picture(paintings, frames, near)
-                cv2.imwrite(args.picture[1], picture)
+                cv2.imwrite(args.picture[1], moving_things_picture(stylizers, frames, near))
             print(f"{name}: {cells} {cause_cells}", flush=True)
     command = "python benchmarks/flicker_near_motion.py " + " ".join(
         argv if argv is not None else sys.argv[1:]

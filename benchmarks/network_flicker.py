@@ -68,7 +68,8 @@ def pairs_of(values: list[float], names: tuple[str, ...], measured: dict[str, in
 
 @dataclass(frozen=True)
 class FlickerClips:
-    """The shared clips' first frames and the source's motion between them."""
+    """Frames of the shared clips (a window of each, or all of it) and the source's motion
+    between them."""
 
     frames: dict[str, list[np.ndarray]]
     motions: dict[str, list[Motion]]

@@ -67,12 +67,12 @@ def test_a_painting_that_spreads_around_what_moves_changes_the_still_pixels() ->
     def copy(frame: np.ndarray) -> np.ndarray:
         return frame
 
-    spread_moving, _ = still_change(halo, frames, near)
-    copy_moving, copy_rest = still_change(copy, frames, near)
+    spread_moving, _ = still_change(halo, frames, [halo(f) for f in frames], near)
+    copy_moving, copy_rest = still_change(copy, frames, frames, near)
     assert spread_moving > 0.001 and copy_moving == 0.0 and copy_rest == 0.0
     rng = np.random.default_rng(2)
     noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
-    noisy_moving, noisy_rest = still_change(copy, noisy, near)
+    noisy_moving, noisy_rest = still_change(copy, noisy, noisy, near)
     assert noisy_moving == 0.0 and noisy_rest > 0.5
 
 
