@@ -10,7 +10,10 @@ error along the source's flow (``stream_nst.flicker``) is split into the two par
 share of the error near motion, and the mean error over the still pixels. A second table
 says what changes the painting of the still pixels: each frame with only its pixels near
 motion taken from the next frame (the moving things alone), and with only the others taken
-from it (noise and compression alone), against the frame's own painting.
+from it (noise and compression alone), against the frame's own painting. A third table
+splits the moving things' share by how far the still pixels lie from the nearest moving
+pixel (``--reach`` to twice it, twice to four times, beyond): how far a network's painting
+of something spreads around it.
 
 (On clips where the camera shakes or pans, the flow of plain areas is noisy enough to call
 most pixels moving: this split is for still cameras.)
@@ -28,6 +31,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -42,11 +46,17 @@ from stream_nst.engine import Stylizer  # noqa: E402
 from stream_nst.flicker import Motion, MotionEstimator, read_frames, warping_error_map  # noqa: E402
 
 
+def motion_distance(motion: Motion, moving: float) -> np.ndarray:
+    """float ``HxW``: how many px (along rows, columns or diagonals) each pixel lies from the
+    nearest pixel moving more than ``moving`` px against the median flow (0 on them)."""
+    own = motion.flow - np.median(motion.flow.reshape(-1, 2), axis=0)
+    still = (np.linalg.norm(own, axis=-1) <= moving).astype(np.uint8)
+    return cv2.distanceTransform(still, cv2.DIST_C, 3)
+
+
 def near_motion(motion: Motion, moving: float, reach: int) -> np.ndarray:
     """bool ``HxW``: within ``reach`` px of a pixel moving ``moving`` px against the median."""
-    own = motion.flow - np.median(motion.flow.reshape(-1, 2), axis=0)
-    mask = (np.linalg.norm(own, axis=-1) > moving).astype(np.uint8)
-    return cv2.dilate(mask, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    return motion_distance(motion, moving) <= reach
 
 
 def split_error(
@@ -63,25 +73,63 @@ def split_error(
     return near_sum / (near_sum + still_sum), still_sum / max(1.0, still_count) * 1e3
 
 
+def _change(
+    stylize: Callable[[np.ndarray], np.ndarray],
+    previous: np.ndarray,
+    current: np.ndarray,
+    region: np.ndarray,
+    painted: np.ndarray,
+) -> np.ndarray:
+    """Squared change per pixel (on [0, 1], mean over the colours) of ``previous``'s
+    painting (``painted``) when only ``region`` takes ``current``'s values."""
+    frame = previous.copy()
+    frame[region] = current[region]
+    change = (stylize(frame).astype(np.float32) - painted.astype(np.float32)) / 255.0
+    return np.mean(change**2, axis=2)
+
+
+@dataclass(frozen=True)
+class StillChange:
+    """What changes the still pixels' painting: mean squared changes ×10⁻³ on [0, 1]."""
+
+    moving: float
+    """From the pixels near motion alone taking the next frame's values."""
+    rest: float
+    """From the still pixels alone taking them (noise, compression)."""
+    by_distance: tuple[float, float, float]
+    """``moving``'s change at ``reach``–2·``reach``, 2–4·``reach`` and beyond 4·``reach`` px
+    from the nearest moving pixel."""
+
+
 def still_change(
     stylize: Callable[[np.ndarray], np.ndarray],
     frames: list[np.ndarray],
     paintings: list[np.ndarray],
-    near: list[np.ndarray],
-) -> tuple[float, float]:
-    """(mean squared change ×10⁻³ of the still pixels' painting when only the pixels near
-    motion change to the next frame's, the same when only the still pixels do);
-    ``paintings`` are ``stylize`` of ``frames``."""
+    distances: list[np.ndarray],
+    reach: int,
+) -> StillChange:
+    """What changes the painting of the pixels more than ``reach`` px from motion
+    (``distances``: :func:`motion_distance` of each pair) between frames; ``paintings``
+    are ``stylize`` of ``frames``."""
+    edges = (reach, 2 * reach, 4 * reach, np.inf)
     moving: list[float] = []
     rest: list[float] = []
-    for (previous, current), painted, close in zip(pairwise(frames), paintings, near, strict=False):
-        before = painted.astype(np.float32)
-        for region, changes in ((close, moving), (~close, rest)):
-            frame = previous.copy()
-            frame[region] = current[region]
-            change = (stylize(frame).astype(np.float32) - before) / 255.0
-            changes.append(float(np.mean(change[~close] ** 2)))
-    return float(np.mean(moving)) * 1e3, float(np.mean(rest)) * 1e3
+    bands: list[list[float]] = [[] for _ in edges[1:]]
+    pairs = zip(pairwise(frames), paintings, distances, strict=False)
+    for (previous, current), painted, distance in pairs:
+        close = distance <= reach
+        from_moving = _change(stylize, previous, current, close, painted)
+        moving.append(float(from_moving[~close].mean()))
+        rest.append(float(_change(stylize, previous, current, ~close, painted)[~close].mean()))
+        for band, low, high in zip(bands, edges, edges[1:], strict=False):
+            inside = (distance > low) & (distance <= high)
+            if inside.any():
+                band.append(float(from_moving[inside].mean()))
+    return StillChange(
+        float(np.mean(moving)) * 1e3,
+        float(np.mean(rest)) * 1e3,
+        tuple(float(np.mean(b)) * 1e3 if b else float("nan") for b in bands),  # type: ignore[arg-type]
+    )
 
 
 PICTURE_PAIR = 5
@@ -140,10 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     frames = list(read_frames(args.clip, max_frames=args.frames, max_width=args.max_width))
     estimate = MotionEstimator()
     motions = [estimate(a, b) for a, b in pairwise(frames)]
-    near = [near_motion(m, args.moving, args.reach) for m in motions]
+    distances = [motion_distance(m, args.moving) for m in motions]
+    near = [d <= args.reach for d in distances]
     near_share = float(np.mean([np.count_nonzero(c) / c.size for c in near]))
     names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
-    rows, causes = [], []
+    rows, causes, reaches = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             old = reference_model(args.reference, name, Path(tmp))
@@ -153,18 +202,20 @@ def main(argv: list[str] | None = None) -> int:
                 "reference": Stylizer(old).stylize,
                 "now": Stylizer(args.models_dir / f"{name}.onnx").stylize,
             }
-            cells, cause_cells = [], []
+            cells, cause_cells, reach_cells = [], [], []
             for stylize in stylizers.values():
                 paintings = [stylize(f) for f in frames]
                 share, still = split_error(paintings, motions, near)
                 cells += [f"{share:.0%}", f"{still:.2f}"]
-                changes = still_change(stylize, frames, paintings, near)
-                cause_cells += [f"{c:.3f}" for c in changes]
+                changes = still_change(stylize, frames, paintings, distances, args.reach)
+                cause_cells += [f"{changes.moving:.3f}", f"{changes.rest:.3f}"]
+                reach_cells += [f"{c:.3f}" for c in changes.by_distance]
             rows.append([f"`{name}`", *cells])
             causes.append([f"`{name}`", *cause_cells])
+            reaches.append([f"`{name}`", *reach_cells])
             if args.picture and args.picture[0] == name:
                 cv2.imwrite(args.picture[1], moving_things_picture(stylizers, frames, near))
-            print(f"{name}: {cells} {cause_cells}", flush=True)
+            print(f"{name}: {cells} {cause_cells} {reach_cells}", flush=True)
     command = "python benchmarks/flicker_near_motion.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
@@ -203,6 +254,23 @@ def main(argv: list[str] | None = None) -> int:
                 "now: the rest",
             ],
             causes,
+        ),
+        "",
+        "How far the moving things reach: their change of the still pixels' painting (as "
+        "*moving things* above) by distance from the nearest moving pixel.",
+        "",
+        markdown_table(
+            ["style"]
+            + [
+                f"{who}: {band} px"
+                for who in ("reference", "now")
+                for band in (
+                    f"{args.reach}–{2 * args.reach}",
+                    f"{2 * args.reach}–{4 * args.reach}",
+                    f"over {4 * args.reach}",
+                )
+            ],
+            reaches,
         ),
     ]
     publish("flicker_near_motion", lines, write=not args.no_write)

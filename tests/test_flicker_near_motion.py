@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from benchmarks.flicker_near_motion import (
+    motion_distance,
     moving_things_picture,
     near_motion,
     split_error,
@@ -35,6 +36,11 @@ def _motions_and_near(frames: list[np.ndarray]) -> tuple[list[Motion], list[np.n
     return motions, [near_motion(m, moving=0.5, reach=8) for m in motions]
 
 
+def _distances(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Each pixel's distance from the nearest moving one, per pair of frames."""
+    return [motion_distance(MotionEstimator()(a, b), moving=0.5) for a, b in pairwise(frames)]
+
+
 def test_the_moving_square_is_near_motion_and_the_scene_is_still() -> None:
     _, near = _motions_and_near(_clip())
     for mask, t in zip(near, range(1, 6), strict=True):
@@ -59,7 +65,6 @@ def test_a_painting_that_spreads_around_what_moves_changes_the_still_pixels() ->
     thing changes the still pixels' painting with the moving things; one that copies the
     frame does not, and noise on the still pixels shows up as *the rest* instead."""
     frames = _clip()
-    _, near = _motions_and_near(frames)
 
     def halo(frame: np.ndarray) -> np.ndarray:  # each pixel spreads 15 px around
         return cv2.blur(frame, (31, 31))
@@ -67,13 +72,32 @@ def test_a_painting_that_spreads_around_what_moves_changes_the_still_pixels() ->
     def copy(frame: np.ndarray) -> np.ndarray:
         return frame
 
-    spread_moving, _ = still_change(halo, frames, [halo(f) for f in frames], near)
-    copy_moving, copy_rest = still_change(copy, frames, frames, near)
-    assert spread_moving > 0.001 and copy_moving == 0.0 and copy_rest == 0.0
+    distances = _distances(frames)
+    spread = still_change(halo, frames, [halo(f) for f in frames], distances, reach=8)
+    copied = still_change(copy, frames, frames, distances, reach=8)
+    assert spread.moving > 0.001 and copied.moving == 0.0 and copied.rest == 0.0
     rng = np.random.default_rng(2)
     noisy = [np.clip(f + rng.normal(0, 8, f.shape), 0, 255).astype(np.uint8) for f in frames]
-    noisy_moving, noisy_rest = still_change(copy, noisy, noisy, near)
-    assert noisy_moving == 0.0 and noisy_rest > 0.5
+    noisy_change = still_change(copy, noisy, noisy, distances, reach=8)
+    assert noisy_change.moving == 0.0 and noisy_change.rest > 0.5
+
+
+def test_the_third_table_says_how_far_a_painting_spreads_around_what_moves() -> None:
+    """A painting that spreads each pixel 12 px around changes the still pixels (over 8 px
+    from a moving pixel) up to 12 px from one; one that spreads 24 px, up to 24 px; neither
+    changes those beyond 32 px."""
+    frames = _clip()
+    distances = _distances(frames)
+
+    def spread(radius: int):
+        def paint(frame: np.ndarray) -> np.ndarray:
+            return cv2.blur(frame, (2 * radius + 1, 2 * radius + 1))
+
+        return still_change(paint, frames, [paint(f) for f in frames], distances, reach=8)
+
+    narrow, wide = spread(12).by_distance, spread(24).by_distance
+    assert narrow[0] > 0.001 and narrow[1] == 0.0 and narrow[2] == 0.0
+    assert wide[1] > 0.001 and wide[2] == 0.0
 
 
 def test_the_picture_shows_each_painting_and_its_change_from_the_moving_things() -> None:
