@@ -294,11 +294,11 @@ class Trainer:
 
         Huang et al. (2017), Gupta et al. (2017), Wang et al. (2020):
         :func:`train_fast.stability.next_frame` warps the input by a small random motion,
-        changes its brightness and noise and moves a patch; the output should move with the
-        picture and otherwise stay the same, also away from the moved patch. The motion is
-        by fractions of a pixel too, against the network's stride grid, so textures tied to
-        that grid cost here. On half the batch (the network's own forward and backward pass
-        costs about as much as VGG's).
+        changes its brightness and noise and moves a thing in it; the output should move
+        with the picture and the thing and otherwise stay the same, also around the thing.
+        The motion is by fractions of a pixel too, against the network's stride grid, so
+        textures tied to that grid cost here. On half the batch (the network's own forward
+        and backward pass costs about as much as VGG's).
         """
         half = max(1, content.shape[0] // 2)
         frame = next_frame(content[:half], self.net.PAD_MULTIPLE)
