@@ -109,6 +109,7 @@ def next_frame(content: torch.Tensor, multiple: int) -> NextFrame:
     steady = torch.zeros(n, 1, size, size, dtype=content.dtype, device=content.device)
     steady[..., multiple:-multiple, multiple:-multiple] = 1.0  # both outputs away from edges
     steady *= inside.unsqueeze(1)
+    # dilation minus erosion: the pixels on either side of the thing's outline
     outline = F.max_pool2d(moved.float(), 3, 1, 1) + F.max_pool2d(-moved.float(), 3, 1, 1)
     free = torch.maximum(uncovered.float(), outline)
     margin = 2 * THING_MARGIN_PX + 1
