@@ -54,11 +54,6 @@ def motion_distance(motion: Motion, moving: float) -> np.ndarray:
     return cv2.distanceTransform(still, cv2.DIST_C, 3)
 
 
-def near_motion(motion: Motion, moving: float, reach: int) -> np.ndarray:
-    """bool ``HxW``: within ``reach`` px of a pixel moving ``moving`` px against the median."""
-    return motion_distance(motion, moving) <= reach
-
-
 def split_error(
     outputs: list[np.ndarray], motions: list[Motion], near: list[np.ndarray]
 ) -> tuple[float, float]:
@@ -96,7 +91,7 @@ class StillChange:
     """From the pixels near motion alone taking the next frame's values."""
     rest: float
     """From the still pixels alone taking them (noise, compression)."""
-    by_distance: tuple[float, float, float]
+    by_distance: tuple[float, ...]
     """``moving``'s change at ``reach``–2·``reach``, 2–4·``reach`` and beyond 4·``reach`` px
     from the nearest moving pixel."""
 
@@ -128,7 +123,7 @@ def still_change(
     return StillChange(
         float(np.mean(moving)) * 1e3,
         float(np.mean(rest)) * 1e3,
-        tuple(float(np.mean(b)) * 1e3 if b else float("nan") for b in bands),  # type: ignore[arg-type]
+        tuple(float(np.mean(b)) * 1e3 if b else float("nan") for b in bands),
     )
 
 
@@ -189,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     estimate = MotionEstimator()
     motions = [estimate(a, b) for a, b in pairwise(frames)]
     distances = [motion_distance(m, args.moving) for m in motions]
-    near = [d <= args.reach for d in distances]
+    near = [d <= args.reach for d in distances]  # within --reach px of something moving
     near_share = float(np.mean([np.count_nonzero(c) / c.size for c in near]))
     names = args.styles or sorted(m.stem for m in args.models_dir.glob("*.onnx"))
     rows, causes, reaches = [], [], []

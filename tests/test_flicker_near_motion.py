@@ -10,7 +10,6 @@ import numpy as np
 from benchmarks.flicker_near_motion import (
     motion_distance,
     moving_things_picture,
-    near_motion,
     split_error,
     still_change,
 )
@@ -33,7 +32,7 @@ def _clip() -> list[np.ndarray]:
 def _motions_and_near(frames: list[np.ndarray]) -> tuple[list[Motion], list[np.ndarray]]:
     """The clip's motions and, for each, the pixels near something moving."""
     motions = [MotionEstimator()(a, b) for a, b in pairwise(frames)]
-    return motions, [near_motion(m, moving=0.5, reach=8) for m in motions]
+    return motions, [motion_distance(m, moving=0.5) <= 8 for m in motions]
 
 
 def _distances(frames: list[np.ndarray]) -> list[np.ndarray]:
