@@ -94,11 +94,7 @@ def next_frame(content: torch.Tensor, multiple: int) -> NextFrame:
     background = _random_warp(n, size, multiple, content.device)
     thing = _things(n, size, content.device)  # where it was
     shift = (torch.rand(n, 1, 1, 2, device=content.device) * 2 - 1) * THING_MOTION_PX * 2 / size
-    identity = F.affine_grid(
-        torch.eye(2, 3, device=content.device).expand(n, 2, 3),
-        [n, 1, size, size],
-        align_corners=False,
-    )
+    identity = identity_grid(n, size, content.device)
     moved = F.grid_sample(thing, identity - shift, align_corners=False) > 0.5  # where it is
     grid = torch.where(moved.permute(0, 2, 3, 1), background - shift, background)
     uncovered = (thing > 0.5) & ~moved
@@ -117,6 +113,12 @@ def next_frame(content: torch.Tensor, multiple: int) -> NextFrame:
     gain = 1.0 + BRIGHTNESS_CHANGE * (torch.rand(n, 1, 1, 1, device=content.device) - 0.5)
     image = (image * gain + _noise(image)).clamp(0, 255)
     return NextFrame(image, grid, steady)
+
+
+def identity_grid(n: int, size: int, device: torch.device) -> torch.Tensor:
+    """``N×S×S×2`` sampling grid that leaves an ``S×S`` image where it is."""
+    eye = torch.eye(2, 3, device=device).expand(n, 2, 3)
+    return F.affine_grid(eye, [n, 1, size, size], align_corners=False)
 
 
 def _things(n: int, size: int, device: torch.device) -> torch.Tensor:

@@ -61,8 +61,7 @@ def still_camera(monkeypatch):
     """Only the thing moves: no warp of the background, no noise, no brightness change."""
 
     def identity(n: int, size: int, _multiple: int, device: torch.device) -> torch.Tensor:
-        eye = torch.eye(2, 3, device=device).expand(n, 2, 3)
-        return F.affine_grid(eye, [n, 1, size, size], align_corners=False)
+        return stability.identity_grid(n, size, device)
 
     monkeypatch.setattr(stability, "_random_warp", identity)
     monkeypatch.setattr(stability, "NOISE_STD", 0.0)
