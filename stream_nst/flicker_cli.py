@@ -60,6 +60,9 @@ def main(argv: list[str]) -> int:
     else:
         print(f"frames         {report.frames}")
         print(f"warping error  {report.warping_error:.6f}")
+        if report.left_out:
+            pairs = f"{report.left_out} frame pair(s)"
+            print(f"left out       {pairs} with nothing in common (scene cuts)")
         if report.psnr is not None:
             print(f"PSNR vs ref    {report.psnr:.2f} dB")
         print(f"flow           {report.flow}")

@@ -16,6 +16,7 @@ from temporal_clips import moving_square, panning, stylize, texture, with_noise
 from stream_nst.cli import main as cli_main
 from stream_nst.errors import InputError
 from stream_nst.flicker import (
+    CUT_SHARE,
     MotionEstimator,
     load_motions,
     mean_warping_error,
@@ -23,6 +24,7 @@ from stream_nst.flicker import (
     occlusion_mask,
     psnr,
     read_frames,
+    unexplained_share,
     warping_error,
 )
 from stream_nst.flow import backward_flow, to_gray
@@ -84,6 +86,21 @@ def test_warping_error_without_visible_pixels_is_nan():
     motion = MotionEstimator()(source[0], source[1])
     motion.visible[:] = False
     assert math.isnan(warping_error(source[0], source[1], motion))
+
+
+def test_a_scene_cut_is_left_out():
+    # Two shots: a pan over one texture, then a pan over another.
+    first, second = panning(3, (2, 0), seed=0), panning(3, (2, 0), seed=7)
+    source = first + second
+    flickering = with_noise([stylize(f) for f in source], 6.0)
+    estimate = MotionEstimator()
+    shares = [unexplained_share(a, b, estimate(a, b)) for a, b in pairwise(source)]
+    assert shares[2] > CUT_SHARE > 3 * max(shares[:2] + shares[3:])
+    errors = errors_along(source, flickering)
+    assert math.isnan(errors[2]) and not any(map(math.isnan, errors[:2] + errors[3:]))
+    report = measure(source, flickering)
+    assert report.left_out == 1
+    assert report.warping_error == pytest.approx(np.mean(errors[:2] + errors[3:]))
 
 
 def test_psnr():
@@ -180,6 +197,7 @@ def test_cli_prints_the_metrics(tmp_path, capsys):
     assert cli_main(["measure-flicker", str(src), str(noisy), "--json", "--max-frames", "3"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["frames"] == 3 and result["psnr"] is None and result["warping_error"] > 0
+    assert result["left_out"] == 0
 
 
 def test_cli_exit_codes(tmp_path, capsys):
@@ -274,3 +292,15 @@ def test_real_clip_source_against_itself_is_steady():
     noisy = with_noise(frames, 10.0)
     steady = measure(frames, frames).warping_error
     assert steady < measure(frames, noisy).warping_error / 4
+
+
+@pytest.mark.shared
+def test_the_one_cut_of_a_real_clip_is_left_out(tmp_path, capsys):
+    # cityCC0.mpg cuts to a new shot between its frames 115 and 116; no other pair is a cut.
+    frames = list(read_frames(shared_video("cityCC0.mpg"), max_width=320))[105:125]
+    estimate = MotionEstimator()
+    cuts = [not estimate(a, b).visible.any() for a, b in pairwise(frames)]
+    assert cuts == [index == 10 for index in range(19)]
+    src = str(write_folder(tmp_path / "src", frames))
+    assert cli_main(["measure-flicker", src, src]) == 0
+    assert "left out       1 frame pair(s)" in capsys.readouterr().out
