@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {machine()}. Command: `{command}`. Reference: the models at "
         f"`{args.reference}`. {window} of each clip long enough, at most "
         f"{args.max_width} px wide; warping error ×10⁻³ along OpenCV DIS flow of the source "
-        f"(lower is steadier), {how}. *source* is "
+        f"(lower is steadier; frame pairs across a scene cut left out), {how}. *source* is "
         "the unstylised frames' own warping error: where the flow does not follow the "
         "picture (leaves, noise, compression), an output that keeps the picture's detail at "
         "its contrast scores about that much, a paler or blurrier one less.",
