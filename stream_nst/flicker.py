@@ -142,7 +142,8 @@ def motion_from_flows(backward: np.ndarray, forward: np.ndarray) -> Motion:
 
 class MotionEstimator:
     """Computes :class:`Motion` between consecutive BGR source frames with a flow of
-    :data:`FLOW_METHODS` (default DIS, :data:`METRIC_FLOW`)."""
+    :data:`FLOW_METHODS` (default DIS, :data:`METRIC_FLOW`); nothing is visible across a
+    scene cut (:func:`unless_cut`)."""
 
     def __init__(self, method: str = "dis") -> None:
         self._flow = flow_function(method)
