@@ -9,8 +9,8 @@ code 130, SIGTERM 143 and SIGHUP 129 (the console script, :mod:`stream_nst.entry
 those signals into Ctrl-C's KeyboardInterrupt).
 
 Subcommands are recognised by the first argument (``styles``, ``train``, ``gatys``,
-``measure-flicker``, ``serve``); anything else is the default action, ``--style X [INPUT]
-[-o OUT]``.
+``interpolate``, ``measure-flicker``, ``serve``); anything else is the default action,
+``--style X [INPUT] [-o OUT]``.
 A file literally named like a subcommand is given as ``./styles``.
 """
 
@@ -69,6 +69,7 @@ PROG = "stream-nst"
 _TRAINING_USAGE = {
     "train": "STYLE_IMAGE --name NAME --content-dir PHOTOS [-o MODELS_DIR] [options]",
     "gatys": "CONTENT STYLE[:WEIGHT] [STYLE ...] -o OUTPUT [options]",
+    "interpolate": "FIRST.onnx SECOND.onnx --share S -o OUTPUT.onnx",
 }
 
 
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "styles":
             return _styles_command(args[1:], console)
-        if command in ("train", "gatys"):
+        if command in _TRAINING_USAGE:
             return _training_command(command, args[1:])
         if command == "measure-flicker":
             return _flicker_command(args[1:])
@@ -200,12 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
             "%(prog)s [--style NAME|PATH.onnx] [INPUT] [-o OUTPUT] [options]\n"
             "       %(prog)s styles [--json]\n"
             "       %(prog)s serve [INPUT] [--host H] [--port P]\n"
-            "       %(prog)s train|gatys|measure-flicker ..."
+            "       %(prog)s train|gatys|interpolate|measure-flicker ..."
         ),
         description="Stylize videos, images and live camera streams with neural style models.",
         epilog=(
             "Other commands: 'stream-nst styles [--json]' lists the installed styles; "
-            "'stream-nst train|gatys ...' train styles (needs stream-nst[train]); "
+            "'stream-nst train|gatys ...' train styles and 'stream-nst interpolate ...' "
+            "balances two versions of one (need stream-nst[train]); "
             "'stream-nst measure-flicker ...'; 'stream-nst serve' the web app with live "
             "controls, for browsers and OBS (needs stream-nst[serve]). "
             "A file named like a command: ./styles. "
@@ -560,7 +562,7 @@ def _training_command(command: str, args: list[str]) -> int:
         from train_fast import cli as train_cli
     except ModuleNotFoundError as exc:
         raise UsageError(f"'{PROG} {command}' is not available in this installation") from exc
-    return (train_cli.train_main if command == "train" else train_cli.gatys_main)(args)
+    return train_cli.COMMANDS[command](args)
 
 
 def _flicker_command(args: list[str]) -> int:

@@ -101,12 +101,14 @@ def test_train_without_torch_says_how_to_install_it(run_cli, monkeypatch):
     assert_one_line_error(result, 'pip install "stream-nst[train]"')
 
 
-@pytest.mark.parametrize("command", ["train", "gatys"])
+@pytest.mark.parametrize("command", ["train", "gatys", "interpolate"])
 def test_training_commands_go_to_train_fast(run_cli, monkeypatch, command):
     calls = []
     fake = types.ModuleType("train_fast.cli")
-    fake.train_main = lambda argv: calls.append(("train", argv)) or 0
-    fake.gatys_main = lambda argv: calls.append(("gatys", argv)) or 3
+    fake.COMMANDS = {
+        name: (lambda argv, name=name, code=code: calls.append((name, argv)) or code)
+        for name, code in (("train", 0), ("gatys", 3), ("interpolate", 4))
+    }
     package = types.ModuleType("train_fast")
     package.cli = fake
     monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
@@ -114,7 +116,7 @@ def test_training_commands_go_to_train_fast(run_cli, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "train_fast.cli", fake)
     code = main([command, "x.jpg", "--steps", "2"])
     assert calls == [(command, ["x.jpg", "--steps", "2"])]
-    assert code == (0 if command == "train" else 3)
+    assert code == {"train": 0, "gatys": 3, "interpolate": 4}[command]
 
 
 def test_measure_flicker_is_dispatched_lazily(run_cli, monkeypatch):

@@ -382,7 +382,7 @@ def test_json_on_an_input_error(tmp_path, tiny_model, run_cli):
     }
 
 
-@pytest.mark.parametrize("command", ["train", "gatys"])
+@pytest.mark.parametrize("command", ["train", "gatys", "interpolate"])
 def test_training_help_works_without_torch(run_cli, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
     result = run_cli(command, "--help")

@@ -31,6 +31,7 @@ from train_fast.images import (
     tensor_to_image,
     write_image,
 )
+from train_fast.interpolate import interpolate
 from train_fast.library import LIBRARY, library_settings
 from train_fast.losses import LossWeights
 from train_fast.nets import ARCHITECTURES
@@ -455,11 +456,12 @@ def progress_callback(bar: Progress) -> Callable[[TrainProgress], None]:
     return on_progress
 
 
-def _prepare_output_dir(model: Path, overwrite: bool) -> None:
+def _prepare_output_dir(model: Path, overwrite: bool, *, resumable: bool = True) -> None:
     """Refuse to replace ``model`` unless asked (continuing it, by --resume or --init from
     the file itself, is); create its folder."""
     if model.exists() and not overwrite:
-        raise OutputError(f"{model} already exists (use -y to overwrite it, or --resume)")
+        alternative = ", or --resume" if resumable else ""
+        raise OutputError(f"{model} already exists (use -y to overwrite it{alternative})")
     try:
         model.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -528,6 +530,46 @@ def library_main(argv: list[str] | None = None) -> int:
         )
         run_training(trainer, Progress(settings.steps, False, f"train {name}"))
     return 0
+
+
+def interpolate_main(argv: list[str]) -> int:
+    """``stream-nst interpolate FIRST SECOND --share S -o OUT``: a network between two."""
+    p = _Parser(
+        prog="stream-nst interpolate",
+        description="Write the network between two trained versions of one style's network "
+        "(every weight (1 - S) x FIRST's + S x SECOND's; verified in onnxruntime). Two "
+        "versions continued from one model with different loss weights, one with more "
+        "texture and one steadier on video, say: the share picks the balance without "
+        "training again. The result carries FIRST's metadata and a record of SECOND.",
+    )
+    p.add_argument("first", type=Path, help="a style's network (.onnx)")
+    p.add_argument("second", type=Path, help="another version of the same style's network")
+    p.add_argument(
+        "--share",
+        type=float,
+        required=True,
+        metavar="S",
+        help="how much of SECOND, 0 to 1 (0 writes FIRST's network, 1 SECOND's)",
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx to write")
+    p.add_argument("-y", "--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    args = p.parse_args(argv)
+    _prepare_output_dir(args.output, args.overwrite, resumable=False)
+    report = interpolate(args.first, args.second, args.share, args.output)
+    print(
+        f"{report.path}: {1 - args.share:g} x {args.first} + {args.share:g} x "
+        f"{args.second}, {report.bytes:,} bytes, within {report.max_abs_diff} levels "
+        "of torch"
+    )
+    return 0
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "train": train_main,
+    "gatys": gatys_main,
+    "interpolate": interpolate_main,
+}
+"""The ``stream-nst`` subcommands this module runs, by name."""
 
 
 def reexport_main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from torch import nn
 from stream_nst.errors import first_line
 from stream_nst.model_format import format_metadata
 from train_fast.artworks import Artwork
-from train_fast.errors import ModelError
+from train_fast.errors import InputError, ModelError
 from train_fast.nets import ARCHITECTURES, StyleNet, build_net
 
 OPSET = 17
@@ -77,19 +77,35 @@ def export_onnx(
         "producer": PRODUCER,
         "precision": "fp16" if fp16 else "fp32",
     }
-    return _write_verified(net, Path(path), metadata, fp16=fp16)
+    return write_verified(net, Path(path), metadata, fp16=fp16)
 
 
 def reexport(path: str | Path) -> ExportReport:
     """Write the model at ``path`` again, in place, with today's graph of its network: the
     same weights and metadata (a network's graph may get faster while its function stays).
     Verified like :func:`export_onnx`; a model that fails stays as it was."""
+    state, metadata = read_model(path)
+    net = network_from(state, metadata, path)
+    fp16 = metadata.get("precision") == "fp16"
+    return write_verified(net.eval(), Path(path), metadata, fp16=fp16)
+
+
+def read_model(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """:func:`read_onnx_weights`, its failures told in the library's terms: an unreadable
+    file is an :class:`InputError`, one that is not ONNX a :class:`ModelError`."""
     try:
-        state, metadata = read_onnx_weights(path)
-    except OSError:
-        raise
+        return read_onnx_weights(path)
+    except OSError as exc:
+        raise InputError(f"cannot read model {path}: {first_line(exc)}") from exc
     except Exception as exc:  # onnx's parse errors share no base class
         raise ModelError(f"{path} is not an ONNX model: {first_line(exc)}") from exc
+
+
+def network_from(
+    state: dict[str, torch.Tensor], metadata: dict[str, str], path: str | Path
+) -> StyleNet:
+    """The network of a model's architecture (from its ``metadata``) holding ``state``;
+    ``path`` names the model in errors."""
     architecture = metadata.get("architecture", "")
     if architecture not in ARCHITECTURES:
         raise ModelError(f"{path} is not a train_fast model (architecture {architecture!r})")
@@ -98,14 +114,23 @@ def reexport(path: str | Path) -> ExportReport:
         net.load_state_dict(state)
     except RuntimeError as exc:
         raise ModelError(f"{path} does not hold a {architecture} network's weights") from exc
-    fp16 = metadata.get("precision") == "fp16"
-    return _write_verified(net.eval(), Path(path), metadata, fp16=fp16)
+    return net
 
 
-def _write_verified(
+def training_record(metadata: dict[str, str]) -> dict:
+    """A model's ``training`` metadata as a dict (empty when absent or unreadable)."""
+    try:
+        value = json.loads(metadata.get("training", "{}"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def write_verified(
     net: StyleNet, path: Path, metadata: dict[str, str], *, fp16: bool
 ) -> ExportReport:
-    """Write under a temporary name, verify, then rename to ``path``."""
+    """Write ``net`` with ``metadata`` to ``path`` under a temporary name, verify it in
+    onnxruntime (:func:`verify_against_torch`), then rename it to ``path``."""
     partial = path.with_name(path.name + ".partial")
     try:
         _write(net, partial, fp16=fp16, metadata=metadata)

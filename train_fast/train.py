@@ -23,7 +23,7 @@ from stream_nst.errors import first_line
 from train_fast.artworks import Artwork
 from train_fast.data import CropSampler, split_content
 from train_fast.errors import InputError, UsageError
-from train_fast.export import ExportReport, export_onnx, read_onnx_weights
+from train_fast.export import ExportReport, export_onnx, read_model, training_record
 from train_fast.images import image_to_tensor, read_image, tensor_to_image, write_image
 from train_fast.losses import LossWeights, StyleLoss
 from train_fast.nets import ARCHITECTURES, StyleNet, build_net
@@ -212,10 +212,7 @@ class Trainer:
 
     def _load_model(self, path: Path) -> None:
         """Start from an exported model: its weights, and its counts if it is this style."""
-        try:
-            state, meta = read_onnx_weights(path)
-        except Exception as exc:  # onnx raises its own and protobuf's errors
-            raise InputError(f"cannot read model {path}: {first_line(exc)}") from exc
+        state, meta = read_model(path)
         if meta.get("architecture") != self.s.arch:
             raise UsageError(
                 f"{path} is a {meta.get('architecture', 'unknown')} network, not {self.s.arch}"
@@ -226,7 +223,7 @@ class Trainer:
             raise InputError(
                 f"{path} does not fit the {self.s.arch} network: {first_line(exc)}"
             ) from exc
-        training = _json_dict(meta.get("training", "{}"))
+        training = training_record(meta)
         self.initialised_from = {
             "model": path.name,
             "style_name": meta.get("style_name", ""),
@@ -402,16 +399,6 @@ class Trainer:
         if s.fp16_copy:
             export_onnx(self.net, s.out_dir / f"{s.name}.fp16.onnx", fp16=True, **common)
         return report
-
-
-def _json_dict(text: str) -> dict:
-    import json
-
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _literal(text: str) -> dict:
