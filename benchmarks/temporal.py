@@ -52,6 +52,7 @@ from stream_nst.flicker import (
     mean_warping_error,
     motion_from_flows,
     read_frames,
+    unless_cut,
 )
 from stream_nst.flow import warp
 from stream_nst.smooth import ExponentialBlend, FlowSmoother, Smoother, SmoothSettings
@@ -139,12 +140,14 @@ def clip_sources(name: str, args) -> list[np.ndarray] | None:
 
 
 def motions_along(flow: str, sources: Sequence[np.ndarray]) -> list[Motion]:
+    """The motion of each pair of ``sources`` along ``flow``; across a scene cut nothing is
+    visible, along either flow (:func:`stream_nst.flicker.unless_cut`)."""
     if flow == "dis":
         estimator = MotionEstimator()
         return [estimator(a, b) for a, b in pairwise(sources)]
     computed = flows(sources, flow)
-    pairs = zip(computed["backward"], computed["forward"], strict=True)
-    return [motion_from_flows(backward, forward) for backward, forward in pairs]
+    pairs = zip(pairwise(sources), computed["backward"], computed["forward"], strict=True)
+    return [unless_cut(a, b, motion_from_flows(back, fore)) for (a, b), back, fore in pairs]
 
 
 def benchmark_clip(name: str, sources, stylizer: Stylizer, settings: SmoothSettings):
