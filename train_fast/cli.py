@@ -19,10 +19,10 @@ import cv2
 import torch
 
 from stream_nst.engine import keep_original_colors
-from stream_nst.errors import OutputError, first_line
+from stream_nst.errors import OutputError, StreamNSTError, first_line
 from stream_nst.progress import render_line
 from train_fast.artworks import Artwork, artwork_for
-from train_fast.errors import ModelError, UsageError
+from train_fast.errors import UsageError
 from train_fast.export import reexport
 from train_fast.gatys import GatysProgress, GatysSettings, gatys_optimise
 from train_fast.images import (
@@ -585,7 +585,7 @@ def reexport_main(argv: list[str] | None = None) -> int:
     for model in args.models:
         try:
             report = reexport(model)
-        except (OSError, ModelError) as exc:
+        except (OSError, StreamNSTError) as exc:
             print(f"error: {first_line(exc)}", file=sys.stderr)
             return 1
         print(f"{report.path}: {report.bytes:,} bytes, within {report.max_abs_diff} levels")

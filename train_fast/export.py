@@ -77,7 +77,7 @@ def export_onnx(
         "producer": PRODUCER,
         "precision": "fp16" if fp16 else "fp32",
     }
-    return write_verified(net, Path(path), metadata, fp16=fp16)
+    return write_verified(net, Path(path), metadata)
 
 
 def reexport(path: str | Path) -> ExportReport:
@@ -86,8 +86,7 @@ def reexport(path: str | Path) -> ExportReport:
     Verified like :func:`export_onnx`; a model that fails stays as it was."""
     state, metadata = read_model(path)
     net = network_from(state, metadata, path)
-    fp16 = metadata.get("precision") == "fp16"
-    return write_verified(net.eval(), Path(path), metadata, fp16=fp16)
+    return write_verified(net.eval(), Path(path), metadata)
 
 
 def read_model(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -126,11 +125,11 @@ def training_record(metadata: dict[str, str]) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def write_verified(
-    net: StyleNet, path: Path, metadata: dict[str, str], *, fp16: bool
-) -> ExportReport:
+def write_verified(net: StyleNet, path: Path, metadata: dict[str, str]) -> ExportReport:
     """Write ``net`` with ``metadata`` to ``path`` under a temporary name, verify it in
-    onnxruntime (:func:`verify_against_torch`), then rename it to ``path``."""
+    onnxruntime (:func:`verify_against_torch`), then rename it to ``path``; in fp16 when
+    the metadata's ``precision`` says so."""
+    fp16 = metadata.get("precision") == "fp16"
     partial = path.with_name(path.name + ".partial")
     try:
         _write(net, partial, fp16=fp16, metadata=metadata)

@@ -59,5 +59,4 @@ def interpolate(first: Path, second: Path, share: float, output: Path) -> Export
         "training": training_record(meta_b),
     }
     metadata = {**meta_a, "training": json.dumps(training, sort_keys=True)}
-    fp16 = metadata.get("precision") == "fp16"
-    return write_verified(net.eval(), output, metadata, fp16=fp16)
+    return write_verified(net.eval(), output, metadata)
